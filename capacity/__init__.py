@@ -1,0 +1,1 @@
+"""Callback capacity planning ("Slimme Planner"): config, pure planner, and YAML loading."""

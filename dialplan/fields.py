@@ -1,0 +1,142 @@
+"""Field types of the menu config that validate themselves: keys, prompt names, numbers, time windows."""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import time
+from typing import Annotated, Any
+
+import phonenumbers
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, ValidationInfo
+
+from ivr.privacy import mask_number
+from prompts.names import is_valid_prompt_name
+
+DTMF_KEYS = frozenset("0123456789*#")
+
+
+def _key_from_int(value: Any) -> Any:
+    # Admins write `1:` without quotes; YAML then hands us the integer 1.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+        return str(value)
+    return value
+
+
+def _dtmf_key(value: str) -> str:
+    if value not in DTMF_KEYS:
+        raise ValueError(f"{value!r} is not a phone key; use one of 0-9, * or # (in quotes)")
+    return value
+
+
+DtmfKey = Annotated[str, BeforeValidator(_key_from_int), AfterValidator(_dtmf_key)]
+
+
+def _prompt_name(value: str, info: ValidationInfo) -> str:
+    if not is_valid_prompt_name(value):
+        raise ValueError(f"{value!r} is not a prompt name; use letters, digits, _ and - only")
+    known = (info.context or {}).get("known_prompts")
+    if known is not None and value not in known:
+        hint = difflib.get_close_matches(value, sorted(known), n=1)
+        suffix = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise ValueError(f"unknown prompt {value!r}: there is no text or recording with that name{suffix}")
+    return value
+
+
+PromptName = Annotated[str, AfterValidator(_prompt_name)]
+
+
+def _number_is_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Unquoted, YAML reads 0201234567 as an (octal!) integer and the leading 0 is lost.
+        raise ValueError('write phone numbers in quotes, e.g. "0201234567"')
+    return value
+
+
+def _dutch_number(value: str) -> str:
+    try:
+        parsed = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or parsed.country_code != 31 or not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{mask_number(value)} is not a valid Dutch phone number")
+    # National digits only ("0201234567"): what a Dutch SIP trunk expects, whatever the admin typed.
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return re.sub(r"\D", "", national)
+
+
+DutchNumber = Annotated[str, BeforeValidator(_number_is_text), AfterValidator(_dutch_number)]
+
+_ENDPOINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _endpoint_name(value: str) -> str:
+    if not _ENDPOINT.match(value):
+        raise ValueError(f"{value!r} is not a PJSIP endpoint name; use letters, digits, _ . and -")
+    return value
+
+
+HeadsetName = Annotated[str, AfterValidator(_endpoint_name)]
+
+
+def _zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone name such as 'Europe/Amsterdam'") from None
+    return value
+
+
+Timezone = Annotated[str, AfterValidator(_zone)]
+
+
+@dataclass(frozen=True, order=True)
+class TimeWindow:
+    """An opening window within one day; `end` is exclusive (17:00 means closed at 17:00 sharp)."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def contains(self, moment: time) -> bool:
+        """Whether the practice is open at `moment` according to this window."""
+        return self.start <= moment < self.end
+
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _parse_window(value: Any) -> TimeWindow:
+    if isinstance(value, TimeWindow):
+        return value
+    match = _WINDOW.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f'{value!r} is not an opening window; write it as "08:00-17:00"')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"{value!r} contains a time that does not exist (00:00 to 23:59)")
+    window = TimeWindow(time(h1, m1), time(h2, m2))
+    if window.start >= window.end:
+        raise ValueError(f"{value!r} must end after it starts")
+    return window
+
+
+def _single_window_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _no_overlap(windows: list[TimeWindow]) -> list[TimeWindow]:
+    ordered = sorted(windows)
+    for earlier, later in itertools.pairwise(ordered):
+        if earlier.end > later.start:
+            raise ValueError(f"opening windows {earlier} and {later} overlap")
+    return ordered
+
+
+Window = Annotated[TimeWindow, PlainValidator(_parse_window), PlainSerializer(str)]
+DayWindows = Annotated[list[Window], BeforeValidator(_single_window_as_list), AfterValidator(_no_overlap)]

@@ -1,0 +1,162 @@
+"""The Stasis app: one task per call, reconnect and reconcile, and a safe way out when a handler fails."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from dialplan.holder import MenuHolder
+from ivr.ari import AriClient, AriError, AriNotFound, AriUnavailable, EventStream
+from ivr.call import Call, CallGone, quietly
+from ivr.menu_runner import CallContext, run_inbound
+from ivr.router import Router
+
+log = structlog.get_logger(__name__)
+
+FALLBACK_CONTEXT = "terugbel-fallback"  # asterisk-config/extensions.conf: rings every headset
+PATIENT_CONTEXTS = frozenset({"from-patients"})
+
+
+class Controller:
+    """Owns the ARI connection and every call in progress."""
+
+    def __init__(
+        self,
+        ari: AriClient,
+        menus: MenuHolder,
+        *,
+        app: str,
+        media: Callable[[str], str],
+        outbound_template: str,
+        heartbeat: float = 4.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.ari = ari
+        self.menus = menus
+        self.app = app
+        self.media = media
+        self.outbound_template = outbound_template
+        self.clock = clock
+        self.router = Router(self._on_new_channel)
+        self.stream = EventStream(ari, app, self.router.route, self.reconcile, heartbeat=heartbeat)
+        self.calls: dict[str, Call] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Run until cancelled: the event stream, the menu watcher, and the calls they start."""
+        watcher = asyncio.create_task(self.menus.watch(), name="menu-watch")
+        try:
+            await self.stream.run()
+        finally:
+            watcher.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, watcher, return_exceptions=True)
+
+    # ---- new channels -----------------------------------------------------------------------------------
+
+    def _on_new_channel(self, event: dict[str, Any]) -> None:
+        args = event.get("args") or []
+        channel = event["channel"]
+        if args[:1] == ["inbound"]:
+            self._spawn(self._handle_inbound(channel), name=f"call-{channel['id']}")
+        else:
+            # A leg answered after its call ended, or a channel we never asked for.
+            log.info("unowned_channel_hung_up", args=args)
+            self._spawn(quietly(self.ari.hangup(channel["id"])), name="hangup-unowned")
+
+    def _spawn(self, coro: Any, *, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle_inbound(self, channel: dict[str, Any]) -> None:
+        call = Call(self.ari, self.router, channel, app=self.app, media=self.media)
+        self.calls[call.call_id] = call
+        # Each call task has its own contextvars copy, so this binding is on every line of this call only.
+        structlog.contextvars.bind_contextvars(call_id=call.call_id, caller=call.masked_caller)
+        # The menu is taken once per call: a reload never changes a call in progress.
+        ctx = CallContext(call=call, cfg=self.menus.current, outbound_template=self.outbound_template)
+        log.info("call_start", channel=call.channel_id)
+        reason = "completed"
+        try:
+            await run_inbound(ctx, self.clock())
+        except CallGone:
+            reason = "patient_hung_up"
+        except asyncio.CancelledError:
+            reason = "controller_stopped"
+            raise
+        except Exception:
+            reason = "handler_error"
+            log.exception("call_failed")
+            await self._fallback(call)
+        finally:
+            await call.release_all()
+            self.calls.pop(call.call_id, None)
+            log.info("call_end", reason=reason)
+
+    async def _fallback(self, call: Call) -> None:
+        """Never strand a caller: send the call to the dialplan, which rings every headset."""
+        for leg in call.legs:
+            await quietly(self.ari.hangup(leg))
+            call.forget_leg(leg)
+        try:
+            await self.ari.continue_in_dialplan(call.channel_id, FALLBACK_CONTEXT)
+            log.warning("call_sent_to_fallback")
+        except (AriError, AriUnavailable) as exc:
+            log.error("fallback_failed_hanging_up", error=str(exc))
+            await call.hangup()
+
+    # ---- reconciliation ---------------------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """After every (re)connect: match what Asterisk still has in the app with what we track.
+
+        Events sent while the websocket was down are lost, so a call may be waiting for an event that
+        will never come, and after a controller restart Asterisk may hold patients nobody tracks.
+        """
+        try:
+            state = await self.ari.application(self.app)
+        except (AriError, AriUnavailable) as exc:
+            log.warning("reconcile_failed", error=str(exc))
+            return
+        live = set(state.get("channel_ids", []))
+        for channel_id in self.router.owned_channels() - live:
+            if not await self._channel_exists(channel_id):
+                owner = self.router.owner(channel_id)
+                if owner is not None:
+                    owner.deliver({"type": "ChannelDestroyed", "channel": {"id": channel_id}})
+        orphans = live - self.router.owned_channels()
+        for channel_id in orphans:
+            await self._adopt_orphan(channel_id)
+        active = set(self.calls)
+        for bridge_id in state.get("bridge_ids", []):
+            if bridge_id.split("-br-")[0] not in active:
+                await quietly(self.ari.destroy_bridge(bridge_id))
+        log.info("reconciled", live=len(live), orphans=len(orphans), calls=len(active))
+
+    async def _channel_exists(self, channel_id: str) -> bool:
+        try:
+            await self.ari.channel(channel_id)
+            return True
+        except AriNotFound:
+            return False
+        except (AriError, AriUnavailable):
+            return True  # unknown: leave it to the call's own deadlines
+
+    async def _adopt_orphan(self, channel_id: str) -> None:
+        """A patient left in the app by an earlier controller goes to the headsets; anything else ends."""
+        try:
+            channel = await self.ari.channel(channel_id)
+        except (AriError, AriUnavailable):
+            return
+        context = (channel.get("dialplan") or {}).get("context")
+        if context in PATIENT_CONTEXTS:
+            log.warning("orphan_call_sent_to_fallback", channel=channel_id)
+            await quietly(self.ari.continue_in_dialplan(channel_id, FALLBACK_CONTEXT))
+        else:
+            await quietly(self.ari.hangup(channel_id))

@@ -1,0 +1,152 @@
+"""Walks a patient through the practice's menu tree (dialplan/), with spoed breaking through everywhere."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from dialplan.hours import is_open
+from dialplan.schema import (
+    Action,
+    BackAction,
+    DialAction,
+    HangupAction,
+    HeadsetsAction,
+    Menu,
+    PlayAction,
+    PracticeConfig,
+    RecordAction,
+    SpoedAction,
+    SubmenuAction,
+)
+from ivr.call import Call
+from ivr.connect import RingPlan, RingResult, ring_and_bridge
+from ivr.recording import record_message
+from ivr.spoed import headset_targets, outside_target, run_huisartsenpost, run_spoed
+
+log = structlog.get_logger(__name__)
+
+
+class Next(enum.Enum):
+    DONE = "done"  # the call is finished (bridged, hung up, or handed on)
+    REPEAT = "repeat"  # play the current menu again
+    BACK = "back"  # return to the parent menu
+
+
+@dataclass(frozen=True)
+class CallContext:
+    call: Call
+    cfg: PracticeConfig
+    outbound_template: str
+    recordings_prefix: str = "inspreeklijn"
+
+
+async def run_inbound(ctx: CallContext, now: datetime) -> None:
+    """Everything a patient's call goes through, from answer to hang-up."""
+    call, cfg = ctx.call, ctx.cfg
+    await call.answer()
+    if not is_open(cfg, now):
+        log.info("outside_opening_hours")
+        key = await call.play([cfg.outside_hours.prompt], interrupt={cfg.outside_hours.spoed_key})
+        if key is None:
+            key = await call.wait_digit(5, allowed={cfg.outside_hours.spoed_key})
+        if key == cfg.outside_hours.spoed_key:
+            await run_huisartsenpost(call, cfg, outbound_template=ctx.outbound_template)
+        else:
+            await call.hangup()
+        return
+    await run_menu(ctx, cfg.menu, depth=0)
+    await call.hangup()
+
+
+async def run_menu(ctx: CallContext, menu: Menu, *, depth: int) -> Next:
+    """Offer one menu until an option ends the call or returns to the parent."""
+    call, spoed_key = ctx.call, ctx.cfg.spoed.key
+    misses = 0
+    reprompt: str | None = None
+    while True:
+        prompts = [reprompt, menu.prompt] if reprompt else [menu.prompt]
+        key = await call.play(prompts)
+        if key is None:
+            key = await call.wait_digit(menu.timeout)
+        if key == spoed_key:
+            log.info("menu_key", key=key, depth=depth, option="spoed")
+            await run_spoed(call, ctx.cfg, outbound_template=ctx.outbound_template)
+            return Next.DONE
+        action = menu.options.get(key) if key else None
+        if action is None:
+            misses += 1
+            log.info("menu_miss", key=key, depth=depth, misses=misses)
+            if misses > menu.retries:
+                outcome = await perform(ctx, menu.default, depth=depth)
+                return Next.DONE if outcome is Next.REPEAT else outcome
+            reprompt = menu.invalid_prompt if key else menu.no_input_prompt
+            continue
+        log.info("menu_key", key=key, depth=depth, option=action.action)
+        misses, reprompt = 0, None
+        outcome = await perform(ctx, action, depth=depth)
+        if outcome is not Next.REPEAT:
+            return outcome
+
+
+async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
+    """Carry out one menu option."""
+    call, cfg = ctx.call, ctx.cfg
+    spoed_only = {cfg.spoed.key}
+    match action:
+        case SpoedAction():
+            await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
+            return Next.DONE
+        case SubmenuAction(menu=submenu):
+            outcome = await run_menu(ctx, submenu, depth=depth + 1)
+            return Next.REPEAT if outcome is Next.BACK else outcome
+        case BackAction():
+            return Next.BACK
+        case HeadsetsAction():
+            return await _ring_headsets(ctx, action)
+        case PlayAction(prompts=prompts, then=then):
+            if await call.play(prompts, interrupt=spoed_only) is not None:
+                return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
+            return Next.REPEAT if then == "menu" else Next.DONE
+        case RecordAction():
+            if await call.play([action.prompt], interrupt=spoed_only) is not None:
+                return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
+            await record_message(call, prefix=ctx.recordings_prefix, max_seconds=action.max_seconds)
+            await call.play([action.done_prompt], interrupt=())
+            return Next.DONE
+        case DialAction(number=number, prompt=prompt):
+            target = outside_target(ctx.outbound_template, number, "dial")
+            await ring_and_bridge(call, RingPlan(targets=[target], total_seconds=60, prompt=prompt))
+            return Next.DONE
+        case HangupAction(prompt=prompt):
+            if prompt:
+                await call.play([prompt], interrupt=())
+            return Next.DONE
+    raise TypeError(f"unknown menu action {action!r}")
+
+
+async def _ring_headsets(ctx: CallContext, action: HeadsetsAction) -> Next:
+    call, cfg = ctx.call, ctx.cfg
+    targets = headset_targets(list(action.headsets or cfg.headsets))
+    result = await ring_and_bridge(
+        call,
+        RingPlan(
+            targets=targets,
+            ordered=action.strategy == "ordered",
+            ring_seconds=action.ring_seconds,
+            total_seconds=action.timeout,
+            prompt=action.prompt,
+            # Spoed still breaks through while the patient waits for an assistant.
+            interrupt_keys=frozenset({cfg.spoed.key}),
+        ),
+    )
+    if result is RingResult.INTERRUPTED:
+        call.digits.clear()
+        log.info("menu_key", key=cfg.spoed.key, option="spoed", while_waiting=action.group)
+        await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
+    elif result is RingResult.NO_ANSWER and action.no_answer_prompt:
+        await call.play([action.no_answer_prompt], interrupt=())
+    return Next.DONE

@@ -1,0 +1,48 @@
+"""The controller's settings, from the environment (what `scripts/asterisk-sandbox env` prints)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the environment variable."""
+
+
+class Settings(BaseModel):
+    ari_url: str = "http://127.0.0.1:8088/ari"
+    ari_user: str = "terugbel"
+    ari_password: SecretStr
+    app: str = "terugbel"
+    menu: Path
+    sounds_dir: Path
+    prompts_texts: Path | None = None  # None: the packaged prompts/texts.yaml
+    practice_recordings: Path | None = None  # a practice's own recordings replace generated prompts
+    # How an outside number is dialled (huisartsenpost, spoed overflow).
+    outbound_template: str = "PJSIP/{number}@provider"
+    ari_pool_size: int = Field(20, ge=1, le=90)
+    heartbeat_seconds: float = Field(4.0, gt=0, le=30)
+    log_format: str = Field("json", pattern="^(json|console)$")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read TERUGBEL_* variables; keyword overrides (from command-line flags) win."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            key = f"TERUGBEL_{name.upper()}"
+            if key in env and env[key] != "":
+                values[name] = env[key]
+        # The sandbox names it SOUNDS_DIR; keep one name for the same thing.
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"TERUGBEL_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise SettingsError(problems) from None

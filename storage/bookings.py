@@ -1,0 +1,217 @@
+"""Atomic booking and cancelling of callback slots, and the call event log.
+
+A slot's places are counted in ``slot_counter``. Booking takes a place with one conditional UPDATE
+(``booked < capacity``) and stores the request in the same transaction. Both databases serialise
+concurrent UPDATEs of one row (SQLite: one writer at a time; PostgreSQL: row lock, then re-checking
+the WHERE clause on the committed row), so the count can never pass the capacity, however many
+callers confirm the same slot at the same moment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ivr.privacy import mask_number
+from storage.models import (
+    ACTIVE_STATUSES,
+    NUMBER_SOURCES,
+    REQUEST_SOURCES,
+    CallbackRequest,
+    CallEvent,
+    NumberSource,
+    RequestSource,
+    SlotCounter,
+)
+from storage.retry import with_retry
+from storage.sql import insert_ignore
+from storage.types import utcnow
+
+log = structlog.get_logger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+_counter: Table = SlotCounter.__table__  # type: ignore[assignment]
+_request: Table = CallbackRequest.__table__  # type: ignore[assignment]
+
+
+def _require_aware(**values: datetime) -> None:
+    for name, value in values.items():
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+async def book_callback(
+    sessions: Sessions,
+    *,
+    practice_id: int,
+    slot_start: datetime,
+    slot_end: datetime,
+    capacity: int,
+    phone: str,
+    number_source: NumberSource,
+    priority: bool = False,
+    source: RequestSource = "phone",
+    reason: str | None = None,
+    voice_note_ref: str | None = None,
+    call_id: str | None = None,
+) -> CallbackRequest | None:
+    """Take a place in the slot and store the callback request, or return None if the slot is full.
+
+    The request is committed before this returns, so the caller may confirm it to the patient.
+    """
+    _require_aware(slot_start=slot_start, slot_end=slot_end)
+    if slot_end <= slot_start:
+        raise ValueError("slot_end must be after slot_start")
+    if number_source not in NUMBER_SOURCES:
+        raise ValueError(f"unknown number_source {number_source!r}")
+    if source not in REQUEST_SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    if capacity <= 0:
+        return None
+
+    async def transaction() -> tuple[CallbackRequest | None, int | None]:
+        async with sessions() as session, session.begin():
+            # Writing first matters on SQLite: the transaction then starts by taking the write lock
+            # (waiting via busy_timeout) instead of reading a snapshot that a later write could find stale.
+            await session.execute(
+                insert_ignore(
+                    session, _counter, {"practice_id": practice_id, "slot_start": slot_start, "booked": 0}
+                )
+            )
+            taken = await session.scalar(
+                update(_counter)
+                .where(
+                    _counter.c.practice_id == practice_id,
+                    _counter.c.slot_start == slot_start,
+                    _counter.c.booked < capacity,
+                )
+                .values(booked=_counter.c.booked + 1)
+                .returning(_counter.c.booked)
+            )
+            if taken is None:
+                return None, None
+            request = CallbackRequest(
+                practice_id=practice_id,
+                phone=phone,
+                number_source=number_source,
+                slot_start=slot_start,
+                slot_end=slot_end,
+                priority=priority,
+                source=source,
+                reason=reason,
+                voice_note_ref=voice_note_ref,
+                status="booked",
+                attempts=0,
+                call_id=call_id,
+            )
+            session.add(request)
+            await session.flush()
+            return request, taken
+
+    request, place = await with_retry(transaction, what="book_callback")
+    if request is None:
+        log.info("slot_full", practice_id=practice_id, slot_start=slot_start.isoformat(), capacity=capacity)
+        return None
+    log.info(
+        "callback_booked",
+        request_id=request.id,
+        practice_id=practice_id,
+        slot_start=slot_start.isoformat(),
+        place=place,
+        capacity=capacity,
+        phone=mask_number(phone),
+        priority=priority,
+        call_id=call_id,
+    )
+    return request
+
+
+async def cancel_callback(sessions: Sessions, request_id: int) -> bool:
+    """Cancel a booked callback and give its place back; False if it was not (or no longer) booked."""
+
+    async def transaction() -> bool:
+        async with sessions() as session, session.begin():
+            # Conditional on status, so cancelling twice cannot release the place twice.
+            slot = (
+                await session.execute(
+                    update(_request)
+                    .where(_request.c.id == request_id, _request.c.status == "booked")
+                    .values(status="cancelled", updated_at=utcnow())
+                    .returning(_request.c.practice_id, _request.c.slot_start)
+                )
+            ).first()
+            if slot is None:
+                return False
+            await session.execute(
+                update(_counter)
+                .where(
+                    _counter.c.practice_id == slot.practice_id,
+                    _counter.c.slot_start == slot.slot_start,
+                    _counter.c.booked > 0,
+                )
+                .values(booked=_counter.c.booked - 1)
+            )
+            return True
+
+    cancelled = await with_retry(transaction, what="cancel_callback")
+    log.info("callback_cancelled" if cancelled else "callback_not_cancellable", request_id=request_id)
+    return cancelled
+
+
+async def bookings_between(
+    sessions: Sessions, practice_id: int, start: datetime, end: datetime
+) -> list[CallbackRequest]:
+    """Return the practice's booked and in-progress requests with a slot starting in [start, end).
+
+    Ordered as the planner works through them: by slot, urgent first, then first come first served.
+    """
+    _require_aware(start=start, end=end)
+    async with sessions() as session:
+        result = await session.scalars(
+            select(CallbackRequest)
+            .where(
+                CallbackRequest.practice_id == practice_id,
+                CallbackRequest.slot_start >= start,
+                CallbackRequest.slot_start < end,
+                CallbackRequest.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(
+                CallbackRequest.slot_start,
+                CallbackRequest.priority.desc(),
+                CallbackRequest.created_at,
+                CallbackRequest.id,
+            )
+        )
+        return list(result)
+
+
+async def record_call_event(
+    sessions: Sessions,
+    *,
+    practice_id: int,
+    call_id: str,
+    kind: str,
+    detail: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
+    """Append an event to the log of a call (``detail`` must be JSON-serialisable).
+
+    Keep phone numbers out of ``detail`` or mask them (``ivr.privacy.mask_number``): events are for
+    statistics and troubleshooting, not part of the patient's record.
+    """
+    if at is not None:
+        _require_aware(at=at)
+    event_at = at or utcnow()
+
+    async def transaction() -> None:
+        async with sessions() as session, session.begin():
+            session.add(
+                CallEvent(practice_id=practice_id, call_id=call_id, kind=kind, detail=detail, at=event_at)
+            )
+
+    await with_retry(transaction, what="record_call_event")

@@ -1,0 +1,75 @@
+"""A small valid menu file that the dialplan tests change one line at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+BASE_YAML = """\
+practice:
+  name: "Testpraktijk"
+  number: "0201234567"
+headsets:
+  a1: {name: "Assistente 1"}
+  a2: {name: "Assistente 2"}
+opening_hours:
+  monday: ["08:00-17:00"]
+  tuesday: ["08:00-17:00"]
+  wednesday: ["08:00-12:00", "13:00-17:00"]
+  thursday: ["08:00-17:00"]
+  friday: ["08:00-17:00"]
+  closed_dates: ["2026-12-24"]
+outside_hours:
+  prompt: buiten_openingstijden
+  spoed_prompt: doorverbinden_huisartsenpost
+  huisartsenpost: "0881234567"
+spoed:
+  prompt: spoed_doorverbinden
+  headsets: [a1, a2]
+  overflow_number: "0881234567"
+menu:
+  prompt: welkom
+  options:
+    "1": {action: spoed}
+    "2": {action: headsets, group: overige}
+    "3":
+      action: submenu
+      menu:
+        prompt: herhaalrecepten_menu
+        options:
+          "2": {action: play, prompts: [herhaalrecepten_portaal]}
+          "9": {action: back}
+"""
+
+
+@pytest.fixture
+def base_yaml() -> str:
+    """The valid base menu file as text."""
+    return BASE_YAML
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path) -> Callable[[str], Path]:
+    """Write YAML text to a file in tmp_path and return its path."""
+
+    def write(text: str, name: str = "menu.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def line_of() -> Callable[[str, str], int]:
+    """Return the 1-based line of the first line containing a snippet (fails if absent)."""
+
+    def find(text: str, snippet: str) -> int:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if snippet in line:
+                return number
+        raise AssertionError(f"{snippet!r} not in the YAML")
+
+    return find

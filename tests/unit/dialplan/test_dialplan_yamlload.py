@@ -1,0 +1,125 @@
+"""load_model: YAML problems located at file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from dialplan.schema import PracticeConfig
+from dialplan.yamlload import ConfigError, ConfigProblem, FieldErrors, load_model
+
+
+class Slot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: int
+    length: int = 10
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    slots: list[Slot] = []
+
+    @model_validator(mode="after")
+    def _names(self) -> Plan:
+        if self.name == "bad":
+            raise FieldErrors([(("slots", 1, "start"), "too early")])
+        return self
+
+
+def problems(path: Path, model: type[BaseModel] = Plan) -> list[ConfigProblem]:
+    with pytest.raises(ConfigError) as caught:
+        load_model(path, model)
+    return caught.value.problems
+
+
+def test_valid_file_returns_the_model(write_yaml) -> None:
+    """A valid file gives the validated model instance."""
+    plan = load_model(write_yaml("name: x\nslots:\n  - {start: 3}\n"), Plan)
+    assert plan == Plan(name="x", slots=[Slot(start=3)])
+
+
+def test_wrong_type_reports_file_line_and_dotted_field(write_yaml) -> None:
+    """A wrong value names the file, the line of the field and the dotted field path."""
+    path = write_yaml("name: x\nslots:\n  - start: 1\n  - start: 2\n    length: long\n")
+    (problem,) = problems(path)
+    assert (problem.file, problem.line, problem.field) == (str(path), 5, "slots.1.length")
+    assert str(problem).startswith(f"{path}:5: slots.1.length: ")
+
+
+def test_missing_field_reports_the_enclosing_mapping(write_yaml) -> None:
+    """A missing field is reported at the line of the mapping that lacks it."""
+    path = write_yaml("name: x\nslots:\n  - start: 1\n  - length: 2\n")
+    (problem,) = problems(path)
+    assert (problem.line, problem.field, problem.message) == (4, "slots.1.start", "required field is missing")
+
+
+def test_unknown_field_is_reported_at_its_line(write_yaml) -> None:
+    """A misspelt key is an error at its own line instead of being ignored."""
+    (problem,) = problems(write_yaml("name: x\nslots:\n  - start: 1\n    lenght: 2\n"))
+    assert (problem.line, problem.field) == (4, "slots.0.lenght")
+    assert "unknown field" in problem.message
+
+
+def test_yaml_syntax_error_reports_its_line(write_yaml) -> None:
+    """Broken YAML gives one problem at the line the parser stopped."""
+    (problem,) = problems(write_yaml("name: x\nslots:\n  - start: [1, 2\n  - start: 3\n"))
+    assert problem.line == 4
+    assert "YAML syntax error" in problem.message
+
+
+def test_duplicate_key_is_reported(write_yaml) -> None:
+    """A key written twice is an error (PyYAML would silently keep the last one)."""
+    (problem,) = problems(write_yaml("name: x\nslots:\n  - start: 1\n    start: 2\n"))
+    assert (problem.line, problem.field, problem.message) == (4, "slots.0.start", "key appears twice")
+
+
+def test_field_errors_from_a_model_validator_land_on_their_field(write_yaml) -> None:
+    """FieldErrors raised by a model validator are located at the fields they name."""
+    (problem,) = problems(write_yaml("name: bad\nslots:\n  - start: 1\n  - start: 2\n"))
+    assert (problem.line, problem.field, problem.message) == (4, "slots.1.start", "too early")
+
+
+def test_missing_file_is_a_clear_problem(tmp_path: Path) -> None:
+    """A missing file is one problem without a line, and says so."""
+    (problem,) = problems(tmp_path / "nope.yaml")
+    assert problem.message == "file not found"
+    assert str(problem) == f"{tmp_path / 'nope.yaml'}: (file): file not found"
+
+
+@pytest.mark.parametrize("text", ["", "- a\n- b\n", "just text\n"])
+def test_top_level_must_be_a_mapping(write_yaml, text: str) -> None:
+    """An empty file or a top level that is not a mapping is rejected with a clear problem."""
+    (problem,) = problems(write_yaml(text))
+    assert problem.field == "(top)"
+
+
+def test_config_error_lists_every_problem_on_its_own_line(write_yaml) -> None:
+    """str(ConfigError) has one line per problem."""
+    path = write_yaml("name: [x]\nslots:\n  - start: a\n")
+    with pytest.raises(ConfigError) as caught:
+        load_model(path, Plan)
+    assert str(caught.value).splitlines() == [
+        f"{path}:1: name: Input should be a valid string",
+        f"{path}:3: slots.0.start: Input should be a valid integer, unable to parse string as an integer",
+    ]
+
+
+def test_union_tags_are_left_out_of_the_field(write_yaml, base_yaml: str, line_of) -> None:
+    """The discriminated union's tag (`submenu`) is not part of the reported field path."""
+    text = base_yaml.replace(
+        "        prompt: herhaalrecepten_menu\n", "        prompt: herhaalrecepten_menu\n        timeout: x\n"
+    )
+    (problem,) = problems(write_yaml(text), PracticeConfig)
+    assert (problem.line, problem.field) == (line_of(text, "timeout: x"), "menu.options.3.menu.timeout")
+
+
+def test_tag_equal_to_a_key_still_finds_the_field(write_yaml, base_yaml: str, line_of) -> None:
+    """A `headsets` action with a `headsets:` key resolves to the list item, not the action."""
+    text = base_yaml.replace(
+        "{action: headsets, group: overige}", "{action: headsets, group: overige, headsets: [a1, 5]}"
+    )
+    (problem,) = problems(write_yaml(text), PracticeConfig)
+    assert (problem.line, problem.field) == (line_of(text, "headsets: [a1, 5]"), "menu.options.2.headsets.1")

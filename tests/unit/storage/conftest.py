@@ -1,0 +1,92 @@
+"""Fixtures running every storage test on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TERUGBEL_TEST_PG_URL`` (default: the local ``terugbel_test`` database that
+``scripts/ensure-postgres`` provides). Each test gets its own scratch database on that server. If the
+server is unreachable the PostgreSQL variants fail, unless ``TERUGBEL_SKIP_PG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.db import make_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import Practice
+from storage.practices import ensure_practice
+from storage.scratch_db import create_scratch_database, drop_database
+
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/terugbel_test"
+# Enough connections for the concurrency tests to really overlap on the server.
+POOL_SIZE = 20
+
+
+def pg_admin_url() -> str:
+    """Return the URL of the PostgreSQL test database that scratch databases are created from."""
+    return os.environ.get("TERUGBEL_TEST_PG_URL", DEFAULT_PG_URL)
+
+
+async def _scratch_pg_database() -> str:
+    admin = pg_admin_url()
+    try:
+        return await create_scratch_database(admin, prefix="terugbel_test_t")
+    except Exception as exc:  # any failure to reach or use the server ends up here
+        problem = f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}"
+    # Outside the except block, so the report shows this message rather than a chain of tracebacks.
+    message = (
+        f"PostgreSQL test server not usable at {make_url(admin).render_as_string(hide_password=True)} "
+        f"({problem}). Run scripts/ensure-postgres, point TERUGBEL_TEST_PG_URL at a server, "
+        "or set TERUGBEL_SKIP_PG=1 to skip the PostgreSQL variants."
+    )
+    if os.environ.get("TERUGBEL_SKIP_PG") == "1":
+        pytest.skip(message)
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'terugbel.sqlite3'}"
+        return
+    url = await _scratch_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_database(pg_admin_url(), url)
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    """The database with the schema created by the migrations."""
+    await upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the migrated database with a pool large enough for real concurrency."""
+    engine = make_engine(migrated_url, pool_size=POOL_SIZE, max_overflow=0)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """The session factory the storage functions take."""
+    return session_factory(engine)
+
+
+@pytest.fixture
+async def practice(sessions: async_sessionmaker[AsyncSession]) -> Practice:
+    """A registered practice."""
+    return await ensure_practice(
+        sessions, slug="de-linde", name="Huisartsenpraktijk De Linde", number="0201234567"
+    )
