@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from ivr.ari import AriError, AriUnavailable
+from ivr.ari import AriError, AriNotFound, AriUnavailable
 from ivr.call import Call, CallGone, quietly
 
 log = structlog.get_logger(__name__)
@@ -122,8 +122,10 @@ async def ring_and_bridge(call: Call, plan: RingPlan) -> RingResult:
                 if playback:
                     await quietly(call.ari.stop_playback(playback))
                 await quietly(call.ari.ring_stop(call.channel_id))
-                await bridge(call, channel)
-                return RingResult.BRIDGED
+                if await bridge(call, channel):
+                    return RingResult.BRIDGED
+                # Answered and gone again before the bridge: nobody is on the line for the patient.
+                return RingResult.NO_ANSWER
             if kind in ("ChannelDestroyed", "StasisEnd") and channel in ringing:
                 ringing.pop(channel)
                 call.forget_leg(channel)
@@ -142,12 +144,22 @@ async def ring_and_bridge(call: Call, plan: RingPlan) -> RingResult:
             await quietly(call.ari.stop_playback(playback))
 
 
-async def bridge(call: Call, leg: str) -> None:
-    """Join the patient and the answered leg until one of them hangs up; then end the other side too."""
+async def bridge(call: Call, leg: str) -> bool:
+    """Join the patient and the answered leg until one of them hangs up; then end the other side too.
+
+    Returns False when the leg was already gone before it could join (an assistant who answers and hangs
+    up at once): the caller then decides who to ring next.
+    """
     bridge_id = f"{call.call_id}-br-{uuid.uuid4().hex[:6]}"
     await call.ari.create_bridge(bridge_id)
     try:
-        await call.ari.add_to_bridge(bridge_id, [call.channel_id, leg])
+        try:
+            await call.ari.add_to_bridge(bridge_id, [call.channel_id, leg])
+        except AriError as exc:
+            if exc.status == 400 and not await _exists(call, leg):
+                log.info("leg_gone_before_bridge")
+                return False
+            raise
         log.info("bridged", bridge=bridge_id)
         while True:
             event = await call.next_event(None)
@@ -155,7 +167,7 @@ async def bridge(call: Call, leg: str) -> None:
             if event and event["type"] in ("ChannelDestroyed", "StasisEnd") and channel == leg:
                 log.info("leg_hung_up")
                 await call.hangup()
-                return
+                return True
     except CallGone:
         log.info("patient_hung_up_in_bridge")
         raise
@@ -163,3 +175,11 @@ async def bridge(call: Call, leg: str) -> None:
         await quietly(call.ari.hangup(leg))
         call.forget_leg(leg)
         await quietly(call.ari.destroy_bridge(bridge_id))
+
+
+async def _exists(call: Call, channel_id: str) -> bool:
+    try:
+        await call.ari.channel(channel_id)
+        return True
+    except AriNotFound:
+        return False

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pjsua2 as pj
 import pytest
 import yaml
 
@@ -101,10 +102,27 @@ def headsets(phones: Phones, asterisk_env: dict[str, str]) -> dict[str, Headset]
 
 @pytest.fixture(autouse=True)
 def _fresh_headsets(request: pytest.FixtureRequest) -> None:
-    if "headsets" in request.fixturenames:
-        for headset in request.getfixturevalue("headsets").values():
-            headset.incoming.clear()
-            headset.auto_answer = False
+    """Every test starts with idle headsets: calls left over from the test before are ended first."""
+    if "headsets" not in request.fixturenames:
+        return
+    phones: Phones = request.getfixturevalue("phones")
+    headsets = request.getfixturevalue("headsets")
+    for headset in headsets.values():
+        headset.auto_answer = False
+        for incoming in headset.incoming:
+            if incoming.call.state != "disconnected":
+                try:
+                    incoming.call.hangup(pj.CallOpParam(True))
+                except pj.Error:
+                    pass
+    phones.pump(0.3)  # let INVITEs and CANCELs still in flight from the previous test arrive
+    phones.wait(
+        lambda: all(i.call.state == "disconnected" for h in headsets.values() for i in h.incoming),
+        10,
+        "calls left from the previous test to end",
+    )
+    for headset in headsets.values():
+        headset.incoming.clear()
 
 
 def always_open(menu: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class Incoming:
     """One call that reached a headset (or the provider): when, and from whom."""
 
     remote_uri: str
+    local_uri: str
     at: float
     call: HeadsetCall
     answered: bool = False
@@ -84,6 +85,12 @@ class HeadsetCall(pj.Call):
         super().__init__(account, call_id)
         self.state = "incoming"
 
+    def rtp_packets_received(self) -> int:
+        try:
+            return int(self.getStreamStat(0).rtcp.rxStat.pkt)
+        except pj.Error:
+            return 0
+
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         connect_audio(self)
 
@@ -111,20 +118,38 @@ class Headset(pj.Account):
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         call = HeadsetCall(self, prm.callId)
-        info = call.getInfo()
         self.phones.keep(call)
-        self.incoming.append(Incoming(remote_uri=info.remoteUri, at=time.monotonic(), call=call))
         op = pj.CallOpParam()
         op.statusCode = 200 if self.auto_answer else 180
-        call.answer(op)
-        if self.auto_answer:
-            self.incoming[-1].answered = True
+        try:
+            call.answer(op)
+            info = call.getInfo()
+        except pj.Error as exc:
+            print(f"{self.name}: incoming call failed: {exc.info()}")
+            return
+        self.incoming.append(
+            Incoming(
+                remote_uri=info.remoteUri,
+                local_uri=info.localUri,
+                at=time.monotonic(),
+                call=call,
+                answered=self.auto_answer,
+            )
+        )
 
-    def answer_latest(self) -> Incoming:
-        incoming = self.incoming[-1]
+    def call_from(self, number: str) -> Incoming | None:
+        """The call this headset got from a patient's number (tests use a number of their own)."""
+        return next((i for i in self.incoming if number in i.remote_uri), None)
+
+    def answer(self, number: str) -> Incoming:
+        incoming = self.call_from(number)
+        assert incoming is not None, f"{self.name} has no call from {number}"
         op = pj.CallOpParam()
         op.statusCode = 200
-        incoming.call.answer(op)
+        try:
+            incoming.call.answer(op)
+        except pj.Error as exc:
+            raise AssertionError(f"{self.name} could not answer: {exc.info()}") from None
         incoming.answered = True
         return incoming
 
@@ -142,6 +167,10 @@ class Phones:
     ep: pj.Endpoint = field(default_factory=pj.Endpoint)
     _objects: list[object] = field(default_factory=list)
     _next_port: int = 5070
+    _provider: Headset | None = None
+    _patients: list[Patient] = field(default_factory=list)
+    _patient_transports: list[int] = field(default_factory=list)
+    _patient_count: int = 0
     _media_base: int = 20000
 
     def start(self) -> None:
@@ -149,6 +178,8 @@ class Phones:
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
+        # One library plays every patient and headset of a test at once; pjsua's default is 4 calls.
+        cfg.uaConfig.maxCalls = 32
         cfg.logConfig.level = int(__import__("os").environ.get("PJ_LOG", "1"))
         cfg.logConfig.consoleLevel = int(__import__("os").environ.get("PJ_LOG", "1"))
         cfg.medConfig.noVad = True
@@ -213,11 +244,12 @@ class Phones:
         self.wait(lambda: headset.registered, 10, f"{name} to register")
         return headset
 
-    def provider(self, port: int = 5090, *, auto_answer: bool = True) -> Headset:
-        """The outside world behind the provider trunk (huisartsenpost, overflow): answers what it gets."""
+    def provider(self, port: int = 5090, *, number: str = "0881234567", auto_answer: bool = True) -> Headset:
+        """The outside world behind the provider trunk: the huisartsenpost's number (also the overflow)."""
         tid, _ = self._transport(port)
         acfg = pj.AccountConfig()
-        acfg.idUri = "sip:provider@127.0.0.1"
+        # pjsua picks the account for an incoming INVITE by the request URI's user, not by transport.
+        acfg.idUri = f"sip:{number}@127.0.0.1"
         acfg.sipConfig.transportId = tid
         self._media_on_loopback(acfg)
         account = Headset(self, "provider", auto_answer)
@@ -225,8 +257,22 @@ class Phones:
         self.keep(account)
         return account
 
+    def provider_account(self) -> Headset:
+        """The provider user agent, created once (its port is fixed by asterisk-config), reset per call."""
+        if self._provider is None:
+            self._provider = self.provider()
+        self._provider.incoming.clear()
+        return self._provider
+
     def patient(self, number: str) -> Patient:
-        tid, _ = self._transport()
+        """A patient's phone calling from `number`. pjsua holds at most 8 accounts, so old patients go."""
+        while len(self._patients) >= 3:
+            self._patients.pop(0).shutdown()
+        # pjsua also has a small fixed number of transports: patients share three of them.
+        if len(self._patient_transports) < 3:
+            self._patient_transports.append(self._transport()[0])
+        tid = self._patient_transports[self._patient_count % 3]
+        self._patient_count += 1
         acfg = pj.AccountConfig()
         acfg.idUri = f"sip:{number}@127.0.0.1"
         acfg.sipConfig.transportId = tid
@@ -234,6 +280,7 @@ class Phones:
         patient = Patient(number)
         patient.create(acfg)
         self.keep(patient)
+        self._patients.append(patient)
         return patient
 
     def call_practice(self, patient: Patient, *, wait_answer: bool = True) -> PatientCall:
