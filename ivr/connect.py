@@ -135,8 +135,8 @@ async def ring_and_bridge(call: Call, plan: RingPlan) -> RingResult:
             elif kind == "ChannelDtmfReceived" and channel == call.channel_id:
                 key = str(event.get("digit", ""))
                 if key in plan.interrupt_keys:
+                    # The key is handled by whoever asked for the interrupt; nothing pressed stays queued.
                     call.digits.clear()
-                    call.digits.append(key)
                     return RingResult.INTERRUPTED
     finally:
         await hang_up_ringing()

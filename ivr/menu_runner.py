@@ -144,7 +144,6 @@ async def _ring_headsets(ctx: CallContext, action: HeadsetsAction) -> Next:
         ),
     )
     if result is RingResult.INTERRUPTED:
-        call.digits.clear()
         log.info("menu_key", key=cfg.spoed.key, option="spoed", while_waiting=action.group)
         await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
     elif result is RingResult.NO_ANSWER and action.no_answer_prompt:

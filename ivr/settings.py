@@ -37,7 +37,6 @@ class Settings(BaseModel):
             key = f"TERUGBEL_{name.upper()}"
             if key in env and env[key] != "":
                 values[name] = env[key]
-        # The sandbox names it SOUNDS_DIR; keep one name for the same thing.
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls.model_validate(values)
