@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
 
-import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, ValidationInfo
 
+from ivr.phone_numbers import dutch_national
 from ivr.privacy import mask_number
 from prompts.names import is_valid_prompt_name
 
@@ -57,15 +57,10 @@ def _number_is_text(value: Any) -> Any:
 
 
 def _dutch_number(value: str) -> str:
-    try:
-        parsed = phonenumbers.parse(value, "NL")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or parsed.country_code != 31 or not phonenumbers.is_valid_number(parsed):
+    national = dutch_national(value)
+    if national is None:
         raise ValueError(f"{mask_number(value)} is not a valid Dutch phone number")
-    # National digits only ("0201234567"): what a Dutch SIP trunk expects, whatever the admin typed.
-    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return re.sub(r"\D", "", national)
+    return national
 
 
 DutchNumber = Annotated[str, BeforeValidator(_number_is_text), AfterValidator(_dutch_number)]

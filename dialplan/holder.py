@@ -1,4 +1,4 @@
-"""Holds the current menu config and swaps in a new one when the file changes, if it is valid.
+"""Holds the current menu (or capacity) config and swaps in a new one when the file changes, if valid.
 
 A call takes `holder.current` once when it starts and keeps that object, so a reload never changes a
 menu under a caller's feet and nothing else is needed to reload without dropping calls.
@@ -12,13 +12,18 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import structlog
+from pydantic import BaseModel
 
+from capacity.config import CapacityConfig
 from dialplan.schema import PracticeConfig
 from dialplan.yamlload import ConfigError, ConfigProblem, load_model_text
 
 log = structlog.get_logger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class ReloadStatus(enum.Enum):
@@ -37,19 +42,22 @@ class ReloadOutcome:
     problems: tuple[ConfigProblem, ...] = ()
 
 
-class MenuHolder:
-    """The practice's menu config, reloaded from `path` when its content changes."""
+class FileHolder(Generic[ModelT]):
+    """A validated YAML config, reloaded from `path` when its content changes."""
 
-    def __init__(self, path: Path, known_prompts: Collection[str] | None) -> None:
+    model: type[ModelT]
+    what = "config"  # names the log events: menu_reloaded, capacity_rejected, ...
+
+    def __init__(self, path: Path, context: dict[str, Any] | None = None) -> None:
         """Load `path`; raise ConfigError if that first load is invalid (nothing to fall back to)."""
         self._path = path
-        self._context = None if known_prompts is None else {"known_prompts": frozenset(known_prompts)}
+        self._context = context
         data, digest = self._snapshot()
         self._current = self._parse(data)
         self._accepted_hash = self._seen_hash = digest
 
     @property
-    def current(self) -> PracticeConfig:
+    def current(self) -> ModelT:
         """The config new calls should use."""
         return self._current
 
@@ -67,11 +75,12 @@ class MenuHolder:
         try:
             config = self._parse(data)
         except ConfigError as exc:
-            log.warning("menu_rejected", file=str(self._path), problems=[str(p) for p in exc.problems])
+            problems = [str(p) for p in exc.problems]
+            log.warning(f"{self.what}_rejected", file=str(self._path), problems=problems)
             return ReloadOutcome(ReloadStatus.REJECTED, tuple(exc.problems))
         self._current = config
         self._accepted_hash = digest
-        log.info("menu_reloaded", file=str(self._path), practice=config.practice.name)
+        log.info(f"{self.what}_reloaded", file=str(self._path))
         return ReloadOutcome(ReloadStatus.RELOADED)
 
     async def watch(self, interval: float = 2.0) -> None:
@@ -83,7 +92,7 @@ class MenuHolder:
             except Exception:
                 # A bug in one check must not end the watcher: the practice would silently stop
                 # getting menu changes.
-                log.exception("menu_watch_failed", file=str(self._path))
+                log.exception(f"{self.what}_watch_failed", file=str(self._path))
 
     def _snapshot(self) -> tuple[bytes | OSError, str]:
         try:
@@ -93,7 +102,7 @@ class MenuHolder:
             return exc, f"unreadable:{type(exc).__name__}"
         return data, hashlib.sha256(data).hexdigest()
 
-    def _parse(self, data: bytes | OSError) -> PracticeConfig:
+    def _parse(self, data: bytes | OSError) -> ModelT:
         source = str(self._path)
         if isinstance(data, OSError):
             reason = "file not found" if isinstance(data, FileNotFoundError) else f"cannot read file: {data}"
@@ -102,4 +111,21 @@ class MenuHolder:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError([ConfigProblem(source, None, "(file)", f"not UTF-8 text: {exc}")]) from None
-        return load_model_text(text, source, PracticeConfig, context=self._context)
+        return load_model_text(text, source, self.model, context=self._context)
+
+
+class MenuHolder(FileHolder[PracticeConfig]):
+    """The practice's menu, checked against the prompts that exist."""
+
+    model = PracticeConfig
+    what = "menu"
+
+    def __init__(self, path: Path, known_prompts: Collection[str] | None) -> None:
+        super().__init__(path, None if known_prompts is None else {"known_prompts": frozenset(known_prompts)})
+
+
+class CapacityHolder(FileHolder[CapacityConfig]):
+    """The practice's callback capacity (blocks, assistants, closed days)."""
+
+    model = CapacityConfig
+    what = "capacity"

@@ -71,6 +71,13 @@ def _actions(menu: Menu, loc: Loc) -> Iterator[tuple[Loc, Any]]:
     yield (*loc, "default"), menu.default
 
 
+def uses_callbacks(cfg: PracticeConfig) -> bool:
+    """Whether any menu offers the callback flow (which needs a capacity file)."""
+    return any(
+        action.action == "callback" for menu, loc in iter_menus(cfg.menu) for _, action in _actions(menu, loc)
+    )
+
+
 def cross_field_errors(cfg: PracticeConfig) -> list[tuple[Loc, str]]:
     """Everything wrong that no single field can see; each error with the location it is about."""
     errors = _unknown_headsets(cfg.headsets, cfg.spoed.headsets, ("spoed", "headsets"))
@@ -90,11 +97,30 @@ def cross_field_errors(cfg: PracticeConfig) -> list[tuple[Loc, str]]:
                 errors.append((where, "`back` is not possible in the main menu: it has no parent menu"))
             if action.action == "headsets":
                 errors += _unknown_headsets(cfg.headsets, action.headsets, (*where, "headsets"))
+            if action.action == "callback":
+                errors += _callback_key_errors(action, spoed_key, where)
+            if action.action == "queue" and action.keep_place_key == spoed_key:
+                message = f"key {spoed_key} is the spoed key and must still mean spoed while waiting"
+                errors.append(((*where, "keep_place_key"), message))
     root_spoed = cfg.menu.options.get(spoed_key)
     if root_spoed is None:
         errors.append(
             (("menu", "options"), f"the main menu must offer spoed under key {spoed_key}: {{action: spoed}}")
         )
+    return errors
+
+
+def _callback_key_errors(action: Any, spoed_key: str, loc: Loc) -> list[tuple[Loc, str]]:
+    errors: list[tuple[Loc, str]] = []
+    for field in ("confirm_key", "other_key"):
+        if getattr(action, field) == spoed_key:
+            message = (
+                f"key {spoed_key} is the spoed key and must still mean spoed during the callback offer; "
+                "choose another key (and say it in the prompt)"
+            )
+            errors.append(((*loc, field), message))
+    if action.confirm_key == action.other_key:
+        errors.append(((*loc, "other_key"), "must differ from confirm_key"))
     return errors
 
 

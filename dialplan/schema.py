@@ -85,6 +85,43 @@ class DialAction(_Model):
     prompt: PromptName | None = None
 
 
+class CallbackAction(_Model):
+    """Offer the earliest callback time the practice can keep (capacity YAML), and book it on a key.
+
+    The keys may not be the spoed key: spoed must still break through while the offer plays.
+    """
+
+    action: Literal["callback"]
+    confirm_key: DtmfKey = "1"  # "Toets 1 om deze tijd te bevestigen"
+    other_key: DtmfKey = "2"  # a later time; when reading back a typed number: type it again
+    timeout: int = Field(6, ge=2, le=30)  # seconds to wait for a key after the offer
+    number_attempts: int = Field(2, ge=1, le=5)  # typed numbers that may be invalid before giving up
+    voice_note: bool = False  # after booking, the caller may say the question after a beep
+    voice_note_seconds: int = Field(20, ge=5, le=120)
+
+
+class QueueAction(_Model):
+    """Wait on the line for the next free assistant, in the practice's order, with music.
+
+    Callers hear their position and the expected wait (never raised once said). When the wait is long
+    they may press `keep_place_key`, hang up, and keep their place: they are called back, headset first,
+    when it is their turn.
+    """
+
+    action: Literal["queue"]
+    group: str = Field(min_length=1)  # what for, e.g. intercollegiaal or overige (statistics, headset)
+    rank: int = Field(1, ge=0, le=9)  # lower goes first: 0 for colleagues, 1 for patients
+    prompt: PromptName | None = None  # played once on joining the queue
+    minutes_per_call: float = Field(4.0, gt=0, le=60)  # how long an assistant takes per caller
+    announce_every: int = Field(45, ge=10, le=600)  # seconds between position announcements
+    keep_place_key: DtmfKey | None = "5"  # None: callers cannot leave the line and keep their place
+    keep_place_after_seconds: int = Field(180, ge=0, le=3600)  # offered when the expected wait is longer
+    keep_place_when_ahead: int = Field(3, ge=0, le=100)  # ... or when more callers than this are ahead
+    ring_seconds: int = Field(15, ge=5, le=120)  # ringing a free assistant before trying the next one
+    max_wait_seconds: int = Field(1800, ge=60, le=7200)  # then the caller hears no_answer_prompt
+    no_answer_prompt: PromptName | None = None
+
+
 class BackAction(_Model):
     """Return to the parent menu; not allowed in the root menu."""
 
@@ -102,6 +139,8 @@ Action = Annotated[
     SpoedAction
     | HeadsetsAction
     | SubmenuAction
+    | CallbackAction
+    | QueueAction
     | PlayAction
     | RecordAction
     | DialAction
@@ -134,10 +173,27 @@ class Practice(_Model):
     number: DutchNumber
 
 
+Duty = Literal["live", "callbacks"]
+
+
 class Headset(_Model):
     """An assistant's SIP headset; the key in `headsets:` is its PJSIP endpoint name."""
 
     name: str = Field(min_length=1)
+    # What the dispatcher gives her: callers waiting on the line, callbacks, or both. Spoed rings
+    # every headset of the spoed list whatever this says.
+    duties: list[Duty] = Field(default_factory=lambda: ["live", "callbacks"], min_length=1)
+
+
+class CallbackDialing(_Model):
+    """How callbacks are made: the assistant's headset first, then the patient (attempts protocol)."""
+
+    headset_ring_seconds: int = Field(20, ge=5, le=120)
+    patient_ring_seconds: int = Field(30, ge=5, le=120)
+    retry_after_seconds: int = Field(300, ge=1, le=86400)  # seed 001: 2 tries, 5 minutes apart
+    max_attempts: int = Field(2, ge=1, le=10)
+    done_key: DtmfKey = "1"  # the assistant marks the callback as handled
+    not_reached_key: DtmfKey = "2"  # ... or as not reached (voicemail): it counts as a try
 
 
 class OpeningHours(_Model):
@@ -190,6 +246,7 @@ class PracticeConfig(_Model):
     outside_hours: OutsideHours
     spoed: Spoed
     menu: Menu
+    callbacks: CallbackDialing = Field(default_factory=CallbackDialing)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

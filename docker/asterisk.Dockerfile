@@ -35,6 +35,8 @@ if grep -q 'password *= *demo-' /etc/asterisk/pjsip_headset_auth.conf; then \
   echo 'pjsip_headset_auth.conf holds the demo passwords; supply your own' >&2; exit 1; \
 fi; \
 install -d -o asterisk -g asterisk /var/run/asterisk; \
+install -d -o asterisk -g asterisk /var/spool/asterisk/recording/inspreeklijn \
+  /var/spool/asterisk/recording/terugbelverzoek; \
 exec /usr/sbin/asterisk -f -n -U asterisk -G asterisk"]
 
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s \

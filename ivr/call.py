@@ -110,14 +110,23 @@ class Call:
     # ---- actions on the patient's channel ---------------------------------------------------------------
 
     async def answer(self) -> None:
-        await self.ari.answer(self.channel_id)
+        await self.own(self.ari.answer(self.channel_id))
+
+    async def own(self, coro: Any) -> Any:
+        """Run an ARI request on the patient's own channel; its 404 means the patient hung up just now."""
+        try:
+            return await coro
+        except AriNotFound:
+            # The hang-up event may still be queued: this request simply got there first.
+            self.gone = True
+            raise CallGone from None
 
     async def hangup(self) -> None:
         await quietly(self.ari.hangup(self.channel_id))
 
     async def start_playback(self, name: str) -> str:
         playback_id = f"{self.call_id}-pb-{uuid.uuid4().hex[:8]}"
-        await self.ari.play(self.channel_id, self.media(name), playback_id)
+        await self.own(self.ari.play(self.channel_id, self.media(name), playback_id))
         return playback_id
 
     async def play(self, names: Iterable[str], *, interrupt: Iterable[str] | None = None) -> str | None:

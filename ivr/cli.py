@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from pathlib import Path
 
 import structlog
 
-from ivr import logs
-from ivr.settings import Settings, SettingsError
+from ivr.settings import Settings, SettingsError, database_url_from_env
 
 log = structlog.get_logger(__name__)
 
@@ -23,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="run the controller (settings from TERUGBEL_* environment variables)")
     run.add_argument("--menu", type=Path, help="the practice's menu YAML (TERUGBEL_MENU)")
+    run.add_argument(
+        "--capacity", type=Path, help="the practice's callback capacity YAML (TERUGBEL_CAPACITY)"
+    )
 
     check = sub.add_parser(
         "check-menu", help="validate menu YAML files (prints OK or file:line: field: error)"
@@ -31,15 +31,29 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--texts", type=Path, help="prompt texts (default: the packaged prompts/texts.yaml)")
     check.add_argument("--recordings", type=Path, help="the practice's own recorded prompts")
 
+    capacity = sub.add_parser(
+        "check-capacity", help="validate callback capacity YAML files (prints OK or file:line: field: error)"
+    )
+    capacity.add_argument("files", nargs="+")
+
     sub.add_parser("prompts", help="build prompt audio: terugbel prompts build --out DIR", add_help=False)
+    sub.add_parser(
+        "callbacks",
+        help="the callbacks of a day: terugbel callbacks list [--date D] [--json] [--full]",
+        add_help=False,
+    )
 
     args, rest = parser.parse_known_args(argv)
     if args.command == "prompts":
         from prompts.build import run as build_run
 
         return build_run(rest[1:] if rest[:1] == ["build"] else rest)
+    if args.command == "callbacks":
+        return _callbacks(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "check-capacity":
+        return _check_capacity(args.files)
     if args.command == "check-menu":
         from dialplan.check import run as check_run
         from prompts.catalog import PromptCatalog
@@ -48,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return check_run(args.files, catalog.names())
     if args.command == "run":
         try:
-            settings = Settings.from_env(menu=args.menu)
+            settings = Settings.from_env(menu=args.menu, capacity=args.capacity)
         except SettingsError as exc:
             print(f"terugbel run: {exc}", file=sys.stderr)
             return 2
@@ -56,58 +70,49 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _run_controller(settings: Settings) -> int:
-    from dialplan.holder import MenuHolder
-    from dialplan.yamlload import ConfigError
-    from prompts.build import build_prompts
-    from prompts.catalog import PromptCatalog
+def _callbacks(rest: list[str]) -> int:
+    from sqlalchemy.engine import make_url
 
-    logs.configure(settings.log_format)
-    catalog = PromptCatalog(texts_path=settings.prompts_texts, recordings_dir=settings.practice_recordings)
-    try:
-        menus = MenuHolder(settings.menu, catalog.names())
-    except ConfigError as exc:
-        print(f"terugbel run: the menu is not valid:\n{exc}", file=sys.stderr)
+    from storage.db import is_sqlite
+    from storage.listing import run as list_run
+
+    if rest[:1] != ["list"]:
+        print(
+            "usage: terugbel callbacks list [--date D] [--practice SLUG] [--json] [--full]", file=sys.stderr
+        )
         return 2
-    report = build_prompts(catalog, settings.sounds_dir)
-    log.info("prompts_ready", sounds_dir=str(settings.sounds_dir), report=str(report))
-    try:
-        asyncio.run(_serve(settings, menus, catalog))
-    except KeyboardInterrupt:
-        pass
-    return 0
+    url = database_url_from_env()
+    sqlite_file = make_url(url).database if is_sqlite(url) else None
+    if sqlite_file and not Path(sqlite_file).exists():
+        print(
+            f"terugbel callbacks list: no database yet at {sqlite_file} (`terugbel run` creates it)",
+            file=sys.stderr,
+        )
+        return 1
+    # Patient data on a screen: the list reads the same database the controller writes, nothing else.
+    return list_run(rest[1:], database_url=url)
 
 
-async def _serve(settings: Settings, menus: object, catalog: object) -> None:
-    from ivr.ari import AriClient
-    from ivr.controller import Controller
+def _check_capacity(files: list[str]) -> int:
+    from capacity.loader import load_capacity
+    from dialplan.yamlload import ConfigError
 
-    ari = AriClient(
-        settings.ari_url,
-        settings.ari_user,
-        settings.ari_password.get_secret_value(),
-        pool_size=settings.ari_pool_size,
-    )
-    sounds = str(settings.sounds_dir)
-    controller = Controller(
-        ari,
-        menus,  # type: ignore[arg-type]
-        app=settings.app,
-        media=lambda name: catalog.media_uri(name, sounds),  # type: ignore[attr-defined]
-        outbound_template=settings.outbound_template,
-        heartbeat=settings.heartbeat_seconds,
-    )
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)  # type: ignore[union-attr]
-    log.info("controller_starting", app=settings.app, ari=settings.ari_url)
-    try:
-        await controller.run()
-    except asyncio.CancelledError:
-        log.info("controller_stopped")
-    finally:
-        await ari.close()
+    status = 0
+    for name in files:
+        try:
+            load_capacity(Path(name))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+        else:
+            print(f"{name}: OK")
+    return status
+
+
+def _run_controller(settings: Settings) -> int:
+    from ivr.app import run_app
+
+    return run_app(settings)
 
 
 if __name__ == "__main__":

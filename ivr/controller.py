@@ -12,6 +12,7 @@ import structlog
 from dialplan.holder import MenuHolder
 from ivr.ari import AriClient, AriError, AriNotFound, AriUnavailable, EventStream
 from ivr.call import Call, CallGone, quietly
+from ivr.callback.desk import CallbackDesk
 from ivr.menu_runner import CallContext, run_inbound
 from ivr.router import Router
 
@@ -34,6 +35,7 @@ class Controller:
         outbound_template: str,
         heartbeat: float = 4.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk: CallbackDesk | None = None,
     ) -> None:
         self.ari = ari
         self.menus = menus
@@ -41,6 +43,7 @@ class Controller:
         self.media = media
         self.outbound_template = outbound_template
         self.clock = clock
+        self.desk = desk
         self.router = Router(self._on_new_channel)
         self.stream = EventStream(ari, app, self.router.route, self.reconcile, heartbeat=heartbeat)
         self.calls: dict[str, Call] = {}
@@ -80,7 +83,13 @@ class Controller:
         # Each call task has its own contextvars copy, so this binding is on every line of this call only.
         structlog.contextvars.bind_contextvars(call_id=call.call_id, caller=call.masked_caller)
         # The menu is taken once per call: a reload never changes a call in progress.
-        ctx = CallContext(call=call, cfg=self.menus.current, outbound_template=self.outbound_template)
+        ctx = CallContext(
+            call=call,
+            cfg=self.menus.current,
+            outbound_template=self.outbound_template,
+            desk=self.desk,
+            clock=self.clock,
+        )
         log.info("call_start", channel=call.channel_id)
         reason = "completed"
         try:

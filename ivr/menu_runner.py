@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 
@@ -12,6 +13,7 @@ from dialplan.hours import is_open
 from dialplan.schema import (
     Action,
     BackAction,
+    CallbackAction,
     DialAction,
     HangupAction,
     HeadsetsAction,
@@ -23,6 +25,8 @@ from dialplan.schema import (
     SubmenuAction,
 )
 from ivr.call import Call
+from ivr.callback.desk import CallbackDesk
+from ivr.callback.offer import OfferOutcome, run_callback_offer
 from ivr.connect import RingPlan, RingResult, ring_and_bridge
 from ivr.recording import record_message
 from ivr.spoed import headset_targets, outside_target, run_huisartsenpost, run_spoed
@@ -42,6 +46,8 @@ class CallContext:
     cfg: PracticeConfig
     outbound_template: str
     recordings_prefix: str = "inspreeklijn"
+    desk: CallbackDesk | None = None  # None: no capacity/database configured, callbacks go to an assistant
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 async def run_inbound(ctx: CallContext, now: datetime) -> None:
@@ -107,6 +113,8 @@ async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
             return Next.BACK
         case HeadsetsAction():
             return await _ring_headsets(ctx, action)
+        case CallbackAction():
+            return await _callback(ctx, action, depth=depth)
         case PlayAction(prompts=prompts, then=then):
             if await call.play(prompts, interrupt=spoed_only) is not None:
                 return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
@@ -126,6 +134,29 @@ async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
                 await call.play([prompt], interrupt=())
             return Next.DONE
     raise TypeError(f"unknown menu action {action!r}")
+
+
+# When callbacks cannot be booked (database down), the caller still reaches a person.
+_CALLBACK_FALLBACK = HeadsetsAction(
+    action="headsets",
+    group="terugbel_storing",
+    prompt="storing",
+    no_answer_prompt="niemand_bereikbaar",
+)
+
+
+async def _callback(ctx: CallContext, action: CallbackAction, *, depth: int) -> Next:
+    outcome = OfferOutcome.UNAVAILABLE
+    if ctx.desk is not None:
+        outcome = await run_callback_offer(
+            ctx.call, ctx.desk, action, spoed_key=ctx.cfg.spoed.key, clock=ctx.clock
+        )
+    if outcome is OfferOutcome.SPOED:
+        return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
+    if outcome is OfferOutcome.UNAVAILABLE:
+        log.warning("callback_unavailable_ringing_assistants", configured=ctx.desk is not None)
+        return await _ring_headsets(ctx, _CALLBACK_FALLBACK)
+    return Next.DONE
 
 
 async def _ring_headsets(ctx: CallContext, action: HeadsetsAction) -> Next:

@@ -24,9 +24,20 @@ class Settings(BaseModel):
     practice_recordings: Path | None = None  # a practice's own recordings replace generated prompts
     # How an outside number is dialled (huisartsenpost, spoed overflow).
     outbound_template: str = "PJSIP/{number}@provider"
+    # The practice's callback capacity (capacity/examples/demo-capacity.yaml); needed for `callback`.
+    capacity: Path | None = None
+    # Where the embedded SQLite database lives unless database_url points elsewhere (PostgreSQL).
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    # AVG: callback requests and call events are deleted this many days after their slot / moment.
+    retention_days: int = Field(90, ge=1, le=3650)
     ari_pool_size: int = Field(20, ge=1, le=90)
     heartbeat_seconds: float = Field(4.0, gt=0, le=30)
     log_format: str = Field("json", pattern="^(json|console)$")
+
+    def resolved_database_url(self) -> str:
+        """The database to use: database_url, else the SQLite file in data_dir."""
+        return self.database_url or database_url_from_env({"TERUGBEL_DATA_DIR": str(self.data_dir)})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -45,3 +56,13 @@ class Settings(BaseModel):
                 f"TERUGBEL_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
             )
             raise SettingsError(problems) from None
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """TERUGBEL_DATABASE_URL, else SQLite in TERUGBEL_DATA_DIR (default ./var): for commands without ARI."""
+    from storage.db import default_url
+
+    env = os.environ if env is None else env
+    if env.get("TERUGBEL_DATABASE_URL"):
+        return env["TERUGBEL_DATABASE_URL"]
+    return default_url(env.get("TERUGBEL_DATA_DIR") or "var")

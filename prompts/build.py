@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dialplan.yamlload import ConfigError
 from prompts.catalog import PromptCatalog, PromptSource
+from prompts.names import BEEP, HOLD_MUSIC
 
 MANIFEST = "prompts-manifest.json"
 # Bump when the conversion below changes, so every prompt is rebuilt once.
@@ -108,6 +109,14 @@ def _sox_formats() -> set[str]:
     return set()
 
 
+_TONES = {
+    # The beep before a recording; short fades avoid clicks on the line.
+    BEEP: ["synth", "0.4", "sine", "1000", "fade", "0.01", "0.4", "0.01", "vol", "0.5"],
+    # A soft plucked tone every 1.5 s for 30 s: tells the waiting caller the line is alive.
+    HOLD_MUSIC: ["synth", "1.5", "pluck", "C4", "fade", "0", "1.5", "1.2", "repeat", "19", "vol", "0.3"],
+}
+
+
 def _build_one(source: PromptSource, target: Path, voice: str, speed: int) -> None:
     # Built next to the target and renamed into place: Asterisk never plays a half-written file.
     partial = target.with_name(f".{target.stem}.partial.wav")
@@ -121,9 +130,7 @@ def _build_one(source: PromptSource, target: Path, voice: str, speed: int) -> No
                 _run(source.name, espeak, stdin=source.text)
                 _run(source.name, ["sox", str(spoken), *SOX_TARGET, str(partial)])
         else:
-            # The beep before a recording; short fades avoid clicks on the line.
-            tone = ["synth", "0.4", "sine", "1000", "fade", "0.01", "0.4", "0.01", "vol", "0.5"]
-            _run(source.name, ["sox", "-n", *SOX_TARGET, str(partial), *tone])
+            _run(source.name, ["sox", "-n", *SOX_TARGET, str(partial), *_TONES[source.name]])
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

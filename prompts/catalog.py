@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import AfterValidator, RootModel, StringConstraints
 
 from dialplan.yamlload import ConfigError, ConfigProblem, load_model
-from prompts.names import BEEP, is_valid_prompt_name
+from prompts.names import TONES, is_valid_prompt_name
+from prompts.spoken import generated_texts
 
 DEFAULT_TEXTS = Path(__file__).with_name("texts.yaml")
 RECORDING_SUFFIXES = (".wav", ".mp3", ".ogg", ".flac")
@@ -48,14 +49,23 @@ class PromptSource:
 class PromptCatalog:
     """All prompt names the menu may use, with their text and/or the practice's recording."""
 
-    def __init__(self, texts_path: Path | None = None, recordings_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        texts_path: Path | None = None,
+        recordings_dir: Path | None = None,
+        *,
+        spoken_pieces: bool = True,
+    ) -> None:
         """Read the texts (default: the packaged Dutch texts) and scan `recordings_dir` if given.
 
-        Raises ConfigError for a broken texts file or an unusable recording file name.
+        `spoken_pieces` adds the generated times, days and digits (prompts.spoken) that callback offers
+        are built from. Raises ConfigError for a broken texts file or an unusable recording file name.
         """
-        texts = load_model(texts_path or DEFAULT_TEXTS, _Texts).root
+        # The spoken pieces come first so the texts file can reword any of them.
+        pieces = generated_texts() if spoken_pieces else {}
+        texts = {**pieces, **load_model(texts_path or DEFAULT_TEXTS, _Texts).root}
         recordings = _scan_recordings(recordings_dir) if recordings_dir is not None else {}
-        names = {*texts, *recordings, BEEP}
+        names = {*texts, *recordings, *TONES}
         self._sources = {
             name: PromptSource(name, texts.get(name), recordings.get(name)) for name in sorted(names)
         }

@@ -14,3 +14,9 @@ BEEP = "piep"
 def is_valid_prompt_name(name: str) -> bool:
     """Whether `name` can be used as a prompt name (letters, digits, `_` and `-`, at most 64)."""
     return bool(PROMPT_NAME_PATTERN.match(name))
+
+# Played while a caller waits in the queue, between announcements; a practice may record real music
+# under this name (mind the licence: most recorded music needs one for telephone use).
+HOLD_MUSIC = "wachtmuziek"
+
+TONES = (BEEP, HOLD_MUSIC)

@@ -29,7 +29,7 @@ from storage.models import (
 )
 from storage.retry import with_retry
 from storage.sql import insert_ignore
-from storage.types import utcnow
+from storage.types import require_aware, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -37,12 +37,6 @@ Sessions = async_sessionmaker[AsyncSession]
 
 _counter: Table = SlotCounter.__table__  # type: ignore[assignment]
 _request: Table = CallbackRequest.__table__  # type: ignore[assignment]
-
-
-def _require_aware(**values: datetime) -> None:
-    for name, value in values.items():
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{name} must be timezone-aware, got {value!r}")
 
 
 async def book_callback(
@@ -64,7 +58,7 @@ async def book_callback(
 
     The request is committed before this returns, so the caller may confirm it to the patient.
     """
-    _require_aware(slot_start=slot_start, slot_end=slot_end)
+    require_aware(slot_start=slot_start, slot_end=slot_end)
     if slot_end <= slot_start:
         raise ValueError("slot_end must be after slot_start")
     if number_source not in NUMBER_SOURCES:
@@ -99,8 +93,10 @@ async def book_callback(
                 practice_id=practice_id,
                 phone=phone,
                 number_source=number_source,
+                kind="slot",
                 slot_start=slot_start,
                 slot_end=slot_end,
+                due_at=slot_start,
                 priority=priority,
                 source=source,
                 reason=reason,
@@ -147,6 +143,8 @@ async def cancel_callback(sessions: Sessions, request_id: int) -> bool:
             ).first()
             if slot is None:
                 return False
+            if slot.slot_start is None:  # a kept place holds no slot
+                return True
             await session.execute(
                 update(_counter)
                 .where(
@@ -166,16 +164,18 @@ async def cancel_callback(sessions: Sessions, request_id: int) -> bool:
 async def bookings_between(
     sessions: Sessions, practice_id: int, start: datetime, end: datetime
 ) -> list[CallbackRequest]:
-    """Return the practice's booked and in-progress requests with a slot starting in [start, end).
+    """Return the practice's booked and in-progress slot requests with a slot starting in [start, end).
 
     Ordered as the planner works through them: by slot, urgent first, then first come first served.
+    Kept queue places take no slot capacity and are left out.
     """
-    _require_aware(start=start, end=end)
+    require_aware(start=start, end=end)
     async with sessions() as session:
         result = await session.scalars(
             select(CallbackRequest)
             .where(
                 CallbackRequest.practice_id == practice_id,
+                CallbackRequest.kind == "slot",
                 CallbackRequest.slot_start >= start,
                 CallbackRequest.slot_start < end,
                 CallbackRequest.status.in_(ACTIVE_STATUSES),
@@ -205,7 +205,7 @@ async def record_call_event(
     statistics and troubleshooting, not part of the patient's record.
     """
     if at is not None:
-        _require_aware(at=at)
+        require_aware(at=at)
     event_at = at or utcnow()
 
     async def transaction() -> None:

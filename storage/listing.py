@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.privacy import mask_number
@@ -31,14 +31,39 @@ class Row:
     practice: str
 
     @property
-    def start(self) -> datetime:
-        """Local start of the slot."""
-        return self.request.slot_start.astimezone(LOCAL_TZ)
+    def start(self) -> datetime | None:
+        """Local start of the slot; None for a kept queue place."""
+        return _local(self.request.slot_start)
 
     @property
-    def end(self) -> datetime:
-        """Local end of the slot."""
-        return self.request.slot_end.astimezone(LOCAL_TZ)
+    def end(self) -> datetime | None:
+        """Local end of the slot; None for a kept queue place."""
+        return _local(self.request.slot_end)
+
+    @property
+    def queued(self) -> datetime | None:
+        """Local time a kept place's caller arrived in the queue."""
+        return _local(self.request.queued_at)
+
+    @property
+    def due(self) -> datetime:
+        """Local time from which the callback is (again) due."""
+        return self.request.due_at.astimezone(LOCAL_TZ)
+
+    @property
+    def time(self) -> str:
+        """The TIME cell: the slot, or the queue arrival of a kept place."""
+        if self.start is not None and self.end is not None:
+            return f"{self.start:%H:%M}-{self.end:%H:%M}"
+        return f"wachtrij {self.queued:%H:%M}" if self.queued is not None else "wachtrij"
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(LOCAL_TZ) if value is not None else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _parse_day(text: str) -> date:
@@ -53,7 +78,7 @@ def _parse_day(text: str) -> date:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="terugbel callbacks list", description="List the callbacks of one day, ordered by slot."
+        prog="terugbel callbacks list", description="List the callbacks of one day, by slot or queue arrival."
     )
     parser.add_argument(
         "--date", type=_parse_day, default="today", help="YYYY-MM-DD, today (default), tomorrow"
@@ -87,12 +112,14 @@ async def _fetch(database_url: str, day: date, practice: str | None) -> list[Row
     start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ)
     # Next local midnight, not start + 24h: days around the DST switch are 23 or 25 hours long.
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
+    # A kept place belongs to the day its caller was in the queue, and is listed at that time.
+    listed_at = func.coalesce(CallbackRequest.slot_start, CallbackRequest.queued_at)
     query = (
         select(CallbackRequest, Practice.slug)
         .join(Practice, Practice.id == CallbackRequest.practice_id)
-        .where(CallbackRequest.slot_start >= start, CallbackRequest.slot_start < end)
+        .where(listed_at >= start, listed_at < end)
         .order_by(
-            CallbackRequest.slot_start,
+            listed_at,
             CallbackRequest.priority.desc(),
             CallbackRequest.created_at,
             CallbackRequest.id,
@@ -119,8 +146,11 @@ def _as_json(rows: list[Row], day: date, *, full: bool) -> dict[str, Any]:
         item: dict[str, Any] = {
             "id": r.id,
             "practice": row.practice,
-            "slot_start": row.start.isoformat(),
-            "slot_end": row.end.isoformat(),
+            "kind": r.kind,
+            "slot_start": _iso(row.start),
+            "slot_end": _iso(row.end),
+            "queued_at": _iso(row.queued),
+            "due_at": row.due.isoformat(),
             "phone": _number(row, full=full),
             "number_source": r.number_source,
             "source": r.source,
@@ -128,6 +158,7 @@ def _as_json(rows: list[Row], day: date, *, full: bool) -> dict[str, Any]:
             "priority": r.priority,
             "reason": r.reason,
             "attempts": r.attempts,
+            "outcome_note": r.outcome_note,
             "has_voice_note": r.voice_note_ref is not None,
         }
         if full:
@@ -145,6 +176,8 @@ def _remark(request: CallbackRequest) -> str:
     parts = [_shorten(request.reason, REASON_WIDTH)]
     if request.voice_note_ref:
         parts.append("[voice note]")
+    if request.outcome_note:
+        parts.append(f"[{request.outcome_note}]")
     return " ".join(part for part in parts if part)
 
 
@@ -167,7 +200,7 @@ def _as_table(rows: list[Row], day: date, *, full: bool) -> str:
         r = row.request
         lines.append(
             [
-                f"{row.start:%H:%M}-{row.end:%H:%M}",
+                row.time,
                 *([row.practice] if show_practice else []),
                 _number(row, full=full),
                 r.source,

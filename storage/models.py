@@ -1,4 +1,4 @@
-"""Database models: practices, callback requests and attempts, call events and slot counters.
+"""Database models: practices, callback requests and attempts, the live queue, events, slot counters.
 
 Any change here needs a new Alembic revision in ``storage/migrations/versions``; production never
 uses ``create_all``.
@@ -19,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import JSONDict, UTCDateTime, utcnow
@@ -27,12 +29,25 @@ from storage.types import JSONDict, UTCDateTime, utcnow
 NumberSource = Literal["caller_id", "typed", "online"]
 RequestSource = Literal["phone", "online"]
 Status = Literal["booked", "in_progress", "done", "not_reached", "cancelled"]
+Kind = Literal["slot", "kept_place"]
+QueueStatus = Literal["waiting", "connecting", "served", "kept", "abandoned"]
 
 NUMBER_SOURCES: tuple[str, ...] = ("caller_id", "typed", "online")
 REQUEST_SOURCES: tuple[str, ...] = ("phone", "online")
 STATUSES: tuple[str, ...] = ("booked", "in_progress", "done", "not_reached", "cancelled")
 # Statuses that occupy a place in a slot and that the planner still has to work through.
 ACTIVE_STATUSES: tuple[str, ...] = ("booked", "in_progress")
+# A slot booking, or a caller who left the live queue but kept their place in it.
+KINDS: tuple[str, ...] = ("slot", "kept_place")
+QUEUE_STATUSES: tuple[str, ...] = ("waiting", "connecting", "served", "kept", "abandoned")
+
+# The partial unique index that keeps two callbacks from dialling one number at the same time.
+PHONE_IN_PROGRESS_INDEX = "uq_callback_request_phone_in_progress"
+_IN_PROGRESS = "status = 'in_progress'"
+# A slot booking needs a real slot; a kept place has none.
+_SLOT_ORDER = (
+    "kind = 'kept_place' OR (slot_start IS NOT NULL AND slot_end IS NOT NULL AND slot_end > slot_start)"
+)
 
 # Explicit constraint names, so migrations can refer to them on both databases.
 NAMING_CONVENTION = {
@@ -66,20 +81,36 @@ class Practice(Base):
     number: Mapped[str] = mapped_column(String(32))
 
 
+def _slot_start(context: DefaultExecutionContext) -> datetime | None:
+    # A slot booking is due when its slot starts; kept places and retries set due_at themselves.
+    return context.get_current_parameters().get("slot_start")
+
+
 class CallbackRequest(Base):
-    """A patient's request to be called back in a slot."""
+    """A patient's request to be called back: in a booked slot, or in the place kept in the live queue."""
 
     __tablename__ = "callback_request"
     __table_args__ = (
         CheckConstraint(_in("number_source", NUMBER_SOURCES), name="number_source"),
         CheckConstraint(_in("source", REQUEST_SOURCES), name="source"),
         CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint("slot_end > slot_start", name="slot_order"),
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_SLOT_ORDER, name="slot_order"),
         CheckConstraint("attempts >= 0", name="attempts"),
         # The planner's and the listing's "callbacks of a day".
         Index(None, "practice_id", "slot_start"),
         Index(None, "slot_start"),
         Index(None, "call_id"),
+        # The dispatcher's "what is due now".
+        Index(None, "practice_id", "status", "due_at"),
+        Index(
+            PHONE_IN_PROGRESS_INDEX,
+            "practice_id",
+            "phone",
+            unique=True,
+            sqlite_where=text(_IN_PROGRESS),
+            postgresql_where=text(_IN_PROGRESS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -87,8 +118,15 @@ class CallbackRequest(Base):
     # E.164 or national digits, as given after validation.
     phone: Mapped[str] = mapped_column(String(32))
     number_source: Mapped[str] = mapped_column(String(16))
-    slot_start: Mapped[datetime] = mapped_column(UTCDateTime())
-    slot_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16), default="slot", server_default="slot")
+    # NULL for kept places: they are called back in queue order, not in a slot.
+    slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The order key of the dispatcher: the slot start, the original queue arrival of a kept place, or
+    # the retry time after the patient was not reached.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_slot_start)
+    # When a kept place's caller arrived in the live queue.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source: Mapped[str] = mapped_column(String(16), default="phone", server_default="phone")
     reason: Mapped[str | None] = mapped_column(Text)
@@ -99,6 +137,8 @@ class CallbackRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     call_id: Mapped[str | None] = mapped_column(String(128))
+    # Why the request ended as it did, for the assistants (e.g. "2x geprobeerd, pt niet bereikbaar").
+    outcome_note: Mapped[str | None] = mapped_column(Text)
 
 
 class CallbackAttempt(Base):
@@ -113,6 +153,41 @@ class CallbackAttempt(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(32))
     headset: Mapped[str | None] = mapped_column(String(64))
+    # Which counted try this is: tries where the patient was never dialled do not count.
+    attempt_no: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    headset_channel: Mapped[str | None] = mapped_column(String(128))
+    patient_channel: Mapped[str | None] = mapped_column(String(128))
+    # Set once the patient picked up: after that the conversation happened and must not be repeated.
+    patient_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class QueueEntry(Base):
+    """A caller waiting in the live queue for an assistant, kept in the database to survive restarts."""
+
+    __tablename__ = "queue_entry"
+    __table_args__ = (
+        CheckConstraint(_in("status", QUEUE_STATUSES), name="status"),
+        # The queue order: group rank first, then arrival.
+        Index(None, "practice_id", "status", "rank", "arrived_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"))
+    call_id: Mapped[str] = mapped_column(String(128), unique=True)
+    channel_id: Mapped[str] = mapped_column(String(128))
+    # '' when the caller withheld the number.
+    phone: Mapped[str] = mapped_column(String(32))
+    group: Mapped[str] = mapped_column(String(32))
+    # Lower goes first (colleagues before patients).
+    rank: Mapped[int] = mapped_column(Integer)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="waiting", server_default="waiting")
+    announced_wait_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Set when the caller kept their place: the callback request that now holds it.
+    callback_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callback_request.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class CallEvent(Base):

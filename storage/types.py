@@ -11,6 +11,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def require_aware(**values: datetime) -> None:
+    """Raise ValueError for a naive datetime: nobody can tell afterwards which zone it was meant in."""
+    for name, value in values.items():
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)

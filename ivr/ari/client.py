@@ -176,8 +176,15 @@ class AriClient:
             "POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)}
         )
 
+    async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/removeChannel", params={"channel": channel_id})
+
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
+
+    async def endpoint(self, technology: str, resource: str) -> dict[str, Any]:
+        """An endpoint's state ("online"/"offline") and the channels it has up (a headset in a call)."""
+        return await self.request("GET", f"/endpoints/{technology}/{resource}")
 
 
 def _param(value: Any) -> str:

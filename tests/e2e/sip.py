@@ -50,6 +50,7 @@ class PatientCall(pj.Call):
         self.state = "new"
         self.confirmed_at: float | None = None
         self.disconnected_at: float | None = None
+        self.players: list[pj.AudioMediaPlayer] = []
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         info = self.getInfo()
@@ -74,6 +75,16 @@ class PatientCall(pj.Call):
         """Send RFC 4733 DTMF; returns the moment it was sent."""
         self.dialDtmf(digits)
         return time.monotonic()
+
+    def say(self, wav: str) -> None:
+        """Speak into the call: stream a WAV file to the practice once (for recorded messages)."""
+        player = pj.AudioMediaPlayer()
+        player.createPlayer(wav, pj.PJMEDIA_FILE_NO_LOOP)
+        for index, media in enumerate(self.getInfo().media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                player.startTransmit(self.getAudioMedia(index))
+        player.thisown = False  # destroying a player that is still transmitting aborts pjsua
+        self.players.append(player)
 
     def hang_up(self) -> None:
         if self.state != "disconnected":

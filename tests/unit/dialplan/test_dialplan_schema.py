@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from dialplan.schema import (
     BackAction,
+    CallbackAction,
     HangupAction,
     HeadsetsAction,
     PracticeConfig,
@@ -45,14 +46,16 @@ def test_base_file_is_valid(base_yaml: str) -> None:
 
 
 def test_example_practice_loads() -> None:
-    """The shipped example follows the practice's menu: spoed, intercollegiaal, herhaalrecepten, overige."""
+    """The shipped example follows the practice: spoed, intercollegiaal, herhaalrecepten, terugbellen."""
     cfg = load_model(EXAMPLE, PracticeConfig)
     options = cfg.menu.options
     assert isinstance(options["1"], SpoedAction)
     assert isinstance(options["2"], HeadsetsAction) and options["2"].group == "intercollegiaal"
     assert isinstance(options["3"], SubmenuAction)
     assert isinstance(options["3"].menu.options["3"], RecordAction)
-    assert isinstance(options["4"], HeadsetsAction) and options["4"].group == "overige"
+    assert isinstance(options["4"], CallbackAction)
+    # Key 1 is spoed in this practice, so the offer confirms with 2 and asks for a later time with 3.
+    assert (options["4"].confirm_key, options["4"].other_key) == ("2", "3")
     assert cfg.outside_hours.huisartsenpost == "0881234567"
 
 
@@ -249,3 +252,22 @@ def test_unknown_timezone(write_yaml, base_yaml: str) -> None:
     """A time zone that zoneinfo does not know is rejected."""
     problem = only_problem(write_yaml("timezone: Europe/Amsterdm\n" + base_yaml))
     assert (problem.line, problem.field) == (1, "timezone")
+
+
+def test_callback_confirm_key_may_not_be_the_spoed_key(write_yaml, base_yaml: str, line_of) -> None:
+    """A callback offer confirming with the spoed key is refused: spoed must break through the offer."""
+    text = base_yaml.replace('    "2": {action: headsets, group: overige}', '    "2": {action: callback}')
+    problem = only_problem(write_yaml(text))
+    assert problem.line == line_of(text, '"2": {action: callback}')
+    assert problem.field == "menu.options.2.confirm_key"
+    assert "spoed key" in problem.message
+
+
+def test_callback_with_keys_apart_from_spoed_is_valid(write_yaml, base_yaml: str) -> None:
+    """With confirm 2 and later 3 the callback option loads with its defaults (no voice note, 6 s)."""
+    callback = '    "2": {action: callback, confirm_key: "2", other_key: "3"}'
+    text = base_yaml.replace('    "2": {action: headsets, group: overige}', callback)
+    cfg = load_model(write_yaml(text), PracticeConfig)
+    action = cfg.menu.options["2"]
+    assert isinstance(action, CallbackAction)
+    assert (action.voice_note, action.timeout, action.number_attempts) == (False, 6, 2)

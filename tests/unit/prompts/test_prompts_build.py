@@ -11,6 +11,7 @@ import pytest
 from prompts import build as build_module
 from prompts.build import MANIFEST, BuildError, build_prompts, run
 from prompts.catalog import PromptCatalog
+from prompts.spoken import generated_texts
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,
@@ -48,8 +49,8 @@ def texts(tmp_path: Path) -> Path:
 def test_builds_spoken_prompts_for_asterisk(texts: Path, tmp_path: Path) -> None:
     """Every text becomes an 8 kHz mono 16-bit WAV of real speech, plus the beep."""
     out = tmp_path / "out"
-    report = build_prompts(PromptCatalog(texts), out)
-    assert sorted(report.built) == ["piep", "tot_ziens", "welkom"]
+    report = build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
+    assert sorted(report.built) == ["piep", "tot_ziens", "wachtmuziek", "welkom"]
     assert assert_asterisk_wav(out / "welkom.wav") > 0.5
     assert assert_asterisk_wav(out / "tot_ziens.wav") > 0.5
     assert assert_asterisk_wav(out / "piep.wav") == pytest.approx(0.4, abs=0.01)
@@ -64,19 +65,19 @@ def test_practice_recording_replaces_the_generated_prompt(texts: Path, tmp_path:
         ["sox", "-n", "-r", "44100", "-c", "2", str(recording), "synth", "1.7", "sine", "440"], check=True
     )
     out = tmp_path / "out"
-    build_prompts(PromptCatalog(texts, recordings), out)
+    build_prompts(PromptCatalog(texts, recordings, spoken_pieces=False), out)
     assert assert_asterisk_wav(out / "welkom.wav") == pytest.approx(1.7, abs=0.01)
 
 
 def test_unchanged_prompts_are_not_rebuilt(texts: Path, tmp_path: Path) -> None:
     """A second build leaves unchanged files alone and rebuilds only the changed text."""
     out = tmp_path / "out"
-    build_prompts(PromptCatalog(texts), out)
+    build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.wav")}
     texts.write_text(TEXTS.replace("Dank u wel", "Bedankt"), encoding="utf-8")
-    report = build_prompts(PromptCatalog(texts), out)
+    report = build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
     assert report.built == ["tot_ziens"]
-    assert sorted(report.unchanged) == ["piep", "welkom"]
+    assert sorted(report.unchanged) == ["piep", "wachtmuziek", "welkom"]
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.wav")}
     assert after["welkom.wav"] == before["welkom.wav"] and after["piep.wav"] == before["piep.wav"]
 
@@ -84,18 +85,18 @@ def test_unchanged_prompts_are_not_rebuilt(texts: Path, tmp_path: Path) -> None:
 def test_voice_change_rebuilds(texts: Path, tmp_path: Path) -> None:
     """Changing the speaking speed rebuilds every spoken prompt (but not the beep)."""
     out = tmp_path / "out"
-    build_prompts(PromptCatalog(texts), out)
-    report = build_prompts(PromptCatalog(texts), out, speed=130)
+    build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
+    report = build_prompts(PromptCatalog(texts, spoken_pieces=False), out, speed=130)
     assert sorted(report.built) == ["tot_ziens", "welkom"]
 
 
 def test_removed_prompts_are_removed(texts: Path, tmp_path: Path) -> None:
     """A prompt removed from the texts loses its file; files the build did not make are kept."""
     out = tmp_path / "out"
-    build_prompts(PromptCatalog(texts), out)
+    build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
     (out / "eigen.wav").write_bytes(b"not ours")
     texts.write_text("welkom: Welkom.\n", encoding="utf-8")
-    report = build_prompts(PromptCatalog(texts), out)
+    report = build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
     assert report.removed == ["tot_ziens"]
     assert not (out / "tot_ziens.wav").exists()
     assert (out / "eigen.wav").exists()
@@ -109,21 +110,23 @@ def test_missing_espeak_names_the_package(texts: Path, tmp_path: Path, monkeypat
         build_module.shutil, "which", lambda name: None if name == "espeak-ng" else real_which(name)
     )
     with pytest.raises(BuildError, match="Debian package 'espeak-ng'"):
-        build_prompts(PromptCatalog(texts), tmp_path / "out")
+        build_prompts(PromptCatalog(texts, spoken_pieces=False), tmp_path / "out")
 
 
 def test_missing_sox_names_the_package(texts: Path, tmp_path: Path, monkeypatch) -> None:
     """Without sox the build fails with the Debian package to install."""
     monkeypatch.setattr(build_module.shutil, "which", lambda name: None)
     with pytest.raises(BuildError, match="Debian package 'sox'"):
-        build_prompts(PromptCatalog(texts), tmp_path / "out")
+        build_prompts(PromptCatalog(texts, spoken_pieces=False), tmp_path / "out")
 
 
 def test_run_builds_and_reports(texts: Path, tmp_path: Path, capsys) -> None:
     """The CLI entry builds into --out and prints a summary."""
     out = tmp_path / "out"
     assert run(["--out", str(out), "--texts", str(texts)]) == 0
-    assert capsys.readouterr().out == f"{out}: built 3, unchanged 0, removed 0\n"
+    # The three texts, the hold music, and the generated pieces for spoken callback times, days and digits.
+    expected = 4 + len(generated_texts())
+    assert capsys.readouterr().out == f"{out}: built {expected}, unchanged 0, removed 0\n"
     assert (out / "welkom.wav").is_file()
 
 
@@ -144,4 +147,4 @@ def test_unsupported_recording_format_names_the_package(tmp_path: Path, monkeypa
     texts = tmp_path / "texts.yaml"
     texts.write_text("welkom: Welkom.\n", encoding="utf-8")
     with pytest.raises(BuildError, match="libsox-fmt-mp3"):
-        build_prompts(PromptCatalog(texts, recordings), tmp_path / "out")
+        build_prompts(PromptCatalog(texts, recordings, spoken_pieces=False), tmp_path / "out")

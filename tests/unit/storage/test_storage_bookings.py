@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.bookings import book_callback, bookings_between, cancel_callback, record_call_event
 from storage.models import CallbackRequest, CallEvent, Practice, SlotCounter
 from storage.practices import ensure_practice
+from storage.queue import join_queue, keep_place
 
 Sessions = async_sessionmaker[AsyncSession]
 SLOT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -163,3 +164,27 @@ async def test_call_events_are_recorded(sessions: Sessions, practice: Practice) 
     assert [(e.kind, e.detail) for e in events] == [("call_start", {}), ("menu_key", {"key": "1"})]
     assert events[0].at == at
     assert events[1].at > at
+
+
+async def test_kept_places_take_no_slot(sessions: Sessions, practice: Practice) -> None:
+    """A kept queue place is not in the planner's slots, and cancelling it touches no counter."""
+    booked = await _book(sessions, practice)
+    entry = await join_queue(
+        sessions,
+        practice_id=practice.id,
+        call_id="c-kept",
+        channel_id="ch-kept",
+        phone="0687654321",
+        group="overige",
+        rank=1,
+        arrived_at=SLOT,
+    )
+    kept = await keep_place(sessions, entry.id, phone="0687654321", number_source="caller_id", now=SLOT)
+    assert booked is not None and kept is not None
+    assert booked.kind == "slot" and booked.due_at == SLOT
+
+    found = await bookings_between(sessions, practice.id, SLOT - QUARTER, SLOT + QUARTER)
+
+    assert [r.id for r in found] == [booked.id]
+    assert await cancel_callback(sessions, kept.id) is True
+    assert await _counter(sessions, practice) == 1

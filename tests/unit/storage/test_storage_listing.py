@@ -13,6 +13,7 @@ from storage.bookings import book_callback, cancel_callback
 from storage.listing import run
 from storage.models import Practice
 from storage.practices import ensure_practice
+from storage.queue import join_queue, keep_place
 
 Sessions = async_sessionmaker[AsyncSession]
 QUARTER = timedelta(minutes=15)
@@ -127,3 +128,39 @@ async def test_unmigrated_database_is_reported(database_url: str, capsys: pytest
     """A database without schema gives exit 1 and a message, not a traceback."""
     assert await _list(database_url, "--date", "2025-03-03") == 1
     assert "cannot read the database" in capsys.readouterr().err
+
+
+async def _keep(sessions: Sessions, practice: Practice, arrived_at: datetime, phone: str) -> int:
+    entry = await join_queue(
+        sessions,
+        practice_id=practice.id,
+        call_id=f"c-{phone}",
+        channel_id=f"ch-{phone}",
+        phone=phone,
+        group="overige",
+        rank=1,
+        arrived_at=arrived_at,
+    )
+    request = await keep_place(sessions, entry.id, phone=phone, number_source="typed", now=arrived_at)
+    assert request is not None
+    return request.id
+
+
+async def test_kept_places_are_listed_at_their_queue_arrival(
+    sessions: Sessions, practice: Practice, migrated_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kept place shows on the day and at the local time its caller was in the queue."""
+    await _book(sessions, practice, NINE_LOCAL, "0612345678")
+    await _keep(sessions, practice, NINE_LOCAL - QUARTER, "0687654321")  # 08:45 local
+    capsys.readouterr()  # the storage log lines
+    assert await _list(migrated_url, "--date", "2025-03-03") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Callbacks 2025-03-03 (Europe/Amsterdam): 2"
+    assert lines[2].split()[:4] == ["wachtrij", "08:45", "********21", "phone"]
+    assert lines[3].split()[:2] == ["09:00-09:15", "********78"]
+
+    assert await _list(migrated_url, "--date", "2025-03-03", "--json") == 0
+    kept, slot = json.loads(capsys.readouterr().out)["callbacks"]
+    assert (kept["kind"], kept["slot_start"], kept["slot_end"]) == ("kept_place", None, None)
+    assert kept["queued_at"] == kept["due_at"] == "2025-03-03T08:45:00+01:00"
+    assert (slot["kind"], slot["due_at"], slot["outcome_note"]) == ("slot", slot["slot_start"], None)

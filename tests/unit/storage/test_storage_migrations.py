@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Integer, String, column, inspect, select, table
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from storage.db import make_engine
-from storage.migrate import upgrade
-from storage.models import Base
+from storage.db import make_engine, session_factory
+from storage.migrate import alembic_config, upgrade
+from storage.models import Base, CallbackAttempt, CallbackRequest
+from storage.types import UTCDateTime
 
-EXPECTED_TABLES = {"practice", "callback_request", "callback_attempt", "call_event", "slot_counter"}
+EXPECTED_TABLES = {
+    "practice",
+    "callback_request",
+    "callback_attempt",
+    "call_event",
+    "slot_counter",
+    "queue_entry",
+}
+SLOT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+# The 0001 columns only: the models already describe the newer schema.
+_PRACTICE_0001 = table("practice", *(column(c, String()) for c in ("slug", "name", "number")))
+_REQUEST_0001 = table(
+    "callback_request",
+    column("id", Integer()),
+    column("practice_id", Integer()),
+    *(column(c, String()) for c in ("phone", "number_source")),
+    *(column(c, UTCDateTime()) for c in ("slot_start", "slot_end", "created_at", "updated_at")),
+)
+_ATTEMPT_0001 = table(
+    "callback_attempt",
+    column("request_id", Integer()),
+    column("started_at", UTCDateTime()),
+    column("outcome", String()),
+)
 
 
 async def _inspect(url: str, what: Any) -> Any:
@@ -41,7 +69,13 @@ async def test_upgrade_creates_the_query_indexes(database_url: str) -> None:
         return {ix["name"] for table in EXPECTED_TABLES for ix in inspector.get_indexes(table)}
 
     names = await _inspect(database_url, index_names)
-    assert {"ix_callback_request_practice_id_slot_start", "ix_call_event_call_id_at"} <= names
+    assert {
+        "ix_callback_request_practice_id_slot_start",
+        "ix_call_event_call_id_at",
+        "ix_callback_request_practice_id_status_due_at",
+        "uq_callback_request_phone_in_progress",
+        "ix_queue_entry_practice_id_status_rank_arrived_at",
+    } <= names
 
 
 async def test_upgrade_twice_is_harmless(database_url: str) -> None:
@@ -54,6 +88,100 @@ async def test_upgrade_twice_is_harmless(database_url: str) -> None:
 
 async def test_models_match_the_migrations(database_url: str) -> None:
     """A model changed without a new revision shows up here as a schema difference."""
+    await upgrade(database_url)
+    diff = await _inspect(
+        database_url,
+        lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata),
+    )
+    assert diff == []
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _fill_0001(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            practice_id = await connection.scalar(
+                _PRACTICE_0001.insert()
+                .values(slug="de-linde", name="De Linde", number="0201234567")
+                .returning(column("id", Integer()))
+            )
+            for request_id, minutes in ((1, 0), (2, 15)):
+                start = SLOT.replace(minute=minutes)
+                await connection.execute(
+                    _REQUEST_0001.insert().values(
+                        id=request_id,
+                        practice_id=practice_id,
+                        phone="0612345678",
+                        number_source="typed",
+                        slot_start=start,
+                        slot_end=start.replace(minute=minutes + 15),
+                        created_at=SLOT,
+                        updated_at=SLOT,
+                    )
+                )
+            for outcome in ("no_answer", "reached"):
+                await connection.execute(
+                    _ATTEMPT_0001.insert().values(request_id=1, started_at=SLOT, outcome=outcome)
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_from_0001_backfills_and_keeps_every_row(database_url: str) -> None:
+    """0001 bookings become slot requests due at their slot; attempts survive and get numbered."""
+    await upgrade(database_url, "0001")
+    await _fill_0001(database_url)
+    await upgrade(database_url)
+
+    engine = make_engine(database_url)
+    try:
+        sessions: async_sessionmaker[Any] = session_factory(engine)
+        async with sessions() as session:
+            requests = (await session.scalars(select(CallbackRequest).order_by(CallbackRequest.id))).all()
+            attempts = (await session.scalars(select(CallbackAttempt).order_by(CallbackAttempt.id))).all()
+    finally:
+        await engine.dispose()
+    assert [(r.kind, r.due_at, r.queued_at, r.outcome_note) for r in requests] == [
+        ("slot", SLOT, None, None),
+        ("slot", SLOT.replace(minute=15), None, None),
+    ]
+    assert [(a.request_id, a.outcome, a.attempt_no) for a in attempts] == [
+        (1, "no_answer", 1),
+        (1, "reached", 2),
+    ]
+
+
+async def test_downgrade_to_0001_and_back(database_url: str) -> None:
+    """The revision can be rolled back and applied again with slot bookings in place."""
+    await upgrade(database_url, "0001")
+    await _fill_0001(database_url)
+    await upgrade(database_url)
+    await _downgrade(database_url, "0001")
+    tables = await _inspect(database_url, lambda c: set(inspect(c).get_table_names()))
+    assert "queue_entry" not in tables
+    counts = await _inspect(
+        database_url,
+        lambda c: [
+            c.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
+            for t in ("callback_request", "callback_attempt")
+        ],
+    )
+    assert counts == [2, 2]
     await upgrade(database_url)
     diff = await _inspect(
         database_url,

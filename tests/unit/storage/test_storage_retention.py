@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.bookings import book_callback, record_call_event
-from storage.models import CallbackAttempt, CallbackRequest, CallEvent, Practice, SlotCounter
+from storage.models import CallbackAttempt, CallbackRequest, CallEvent, Practice, QueueEntry, SlotCounter
+from storage.queue import join_queue, keep_place
 from storage.retention import purge_older_than
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -77,3 +78,46 @@ async def test_purge_refuses_a_naive_cutoff(sessions: Sessions) -> None:
     """A cutoff without a zone is an error, not a guess."""
     with pytest.raises(ValueError, match="timezone-aware"):
         await purge_older_than(sessions, CUTOFF.replace(tzinfo=None))
+
+
+async def _queue_and_keep(sessions: Sessions, practice: Practice, arrived_at: datetime, name: str) -> int:
+    entry = await join_queue(
+        sessions,
+        practice_id=practice.id,
+        call_id=f"c-{name}",
+        channel_id=f"ch-{name}",
+        phone="0612345678",
+        group="overige",
+        rank=1,
+        arrived_at=arrived_at,
+    )
+    request = await keep_place(
+        sessions, entry.id, phone="0612345678", number_source="caller_id", now=arrived_at
+    )
+    assert request is not None
+    return request.id
+
+
+async def test_purge_deletes_old_queue_entries_and_kept_places(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """Queue entries go by arrival, kept places (which have no slot) by their due time."""
+    await _queue_and_keep(sessions, practice, CUTOFF - timedelta(days=3), "old")
+    kept = await _queue_and_keep(sessions, practice, CUTOFF + timedelta(minutes=1), "new")
+    await join_queue(
+        sessions,
+        practice_id=practice.id,
+        call_id="c-gone",
+        channel_id="ch-gone",
+        phone="",
+        group="overige",
+        rank=1,
+        arrived_at=CUTOFF - timedelta(hours=1),
+    )
+
+    deleted = await purge_older_than(sessions, CUTOFF)
+
+    assert deleted == 1 + 2  # the old kept place, two old queue entries
+    async with sessions() as session:
+        assert (await session.scalars(select(CallbackRequest.id))).all() == [kept]
+        assert (await session.scalars(select(QueueEntry.call_id))).all() == ["c-new"]
