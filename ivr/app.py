@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from capacity.config import CapacityConfig
 from dialplan.holder import CapacityHolder, MenuHolder
 from dialplan.rules import uses_callbacks
 from dialplan.yamlload import ConfigError
@@ -17,6 +18,7 @@ from ivr import logs
 from ivr.ari import AriClient
 from ivr.callback.desk import CallbackDesk, PracticeIdentity
 from ivr.controller import Controller
+from ivr.queue.store import QueueStore
 from ivr.settings import Settings
 from prompts.build import build_prompts
 from prompts.catalog import PromptCatalog
@@ -64,12 +66,12 @@ async def _serve(
     engine = make_engine(url)
     sessions = session_factory(engine)
     await _migrate(url)
-    desk = None
-    if capacity is not None:
-        practice = menus.current.practice
-        desk = CallbackDesk(
-            sessions, PracticeIdentity.from_name(practice.name, practice.number), lambda: capacity.current
-        )
+    practice = menus.current.practice
+    identity = PracticeIdentity.from_name(practice.name, practice.number)
+    # The desk also registers the practice; without a capacity file it never offers a time.
+    desk = CallbackDesk(sessions, identity, lambda: capacity.current) if capacity is not None else None
+    registry = desk or CallbackDesk(sessions, identity, CapacityConfig)
+    queue_store = QueueStore(sessions, registry.practice_id)
     ari = AriClient(
         settings.ari_url,
         settings.ari_user,
@@ -85,6 +87,7 @@ async def _serve(
         outbound_template=settings.outbound_template,
         heartbeat=settings.heartbeat_seconds,
         desk=desk,
+        queue_store=queue_store,
     )
     background = [asyncio.create_task(_retention(sessions, settings.retention_days), name="retention")]
     if capacity is not None:

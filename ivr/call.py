@@ -126,7 +126,9 @@ class Call:
 
     async def start_playback(self, name: str) -> str:
         playback_id = f"{self.call_id}-pb-{uuid.uuid4().hex[:8]}"
-        await self.own(self.ari.play(self.channel_id, self.media(name), playback_id))
+        # A stored recording (a caller's voice note) is played as it is; every other name is a prompt.
+        media = name if name.startswith("recording:") else self.media(name)
+        await self.own(self.ari.play(self.channel_id, media, playback_id))
         return playback_id
 
     async def play(self, names: Iterable[str], *, interrupt: Iterable[str] | None = None) -> str | None:

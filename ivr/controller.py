@@ -12,9 +12,15 @@ import structlog
 from dialplan.holder import MenuHolder
 from ivr.ari import AriClient, AriError, AriNotFound, AriUnavailable, EventStream
 from ivr.call import Call, CallGone, quietly
-from ivr.callback.desk import CallbackDesk
+from ivr.callback.desk import CallbackDesk, DeskUnavailable
 from ivr.menu_runner import CallContext, run_inbound
+from ivr.queue.dialout import DialOutContext, dial_out
+from ivr.queue.dispatcher import Dispatcher
+from ivr.queue.resume import resume_waiting
+from ivr.queue.store import QueueStore
+from ivr.queue.wait import HOLDING_BRIDGE, Queue
 from ivr.router import Router
+from storage.models import QueueEntry
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +42,7 @@ class Controller:
         heartbeat: float = 4.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk: CallbackDesk | None = None,
+        queue_store: QueueStore | None = None,
     ) -> None:
         self.ari = ari
         self.menus = menus
@@ -48,10 +55,34 @@ class Controller:
         self.stream = EventStream(ari, app, self.router.route, self.reconcile, heartbeat=heartbeat)
         self.calls: dict[str, Call] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.queue: Queue | None = None
+        if queue_store is not None:
+            dial = DialOutContext(
+                ari,
+                self.router,
+                queue_store,
+                lambda: self.menus.current,
+                app,
+                media,
+                outbound_template,
+                clock,
+            )
+            dispatcher = Dispatcher(
+                ari,
+                queue_store,
+                lambda: self.menus.current,
+                clock=clock,
+                spawn=lambda coro, name: self._spawn(coro, name=name),
+                dial_out=lambda headset, request: dial_out(dial, headset, request),
+            )
+            self.queue = Queue(dispatcher, queue_store, clock)
 
     async def run(self) -> None:
         """Run until cancelled: the event stream, the menu watcher, and the calls they start."""
         watcher = asyncio.create_task(self.menus.watch(), name="menu-watch")
+        if self.queue is not None:
+            await self._recover_callbacks()
+            self._spawn(self.queue.dispatcher.run(), name="dispatcher")
         try:
             await self.stream.run()
         finally:
@@ -77,7 +108,18 @@ class Controller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle_inbound(self, channel: dict[str, Any]) -> None:
+    async def _recover_callbacks(self) -> None:
+        """Callbacks being made when the last controller stopped: finished or requeued, never doubled."""
+        assert self.queue is not None
+        try:
+            recovered = await self.queue.store.recover(self.clock())
+        except DeskUnavailable as exc:
+            log.error("callback_recovery_failed", error=str(exc))
+            return
+        for request_id, outcome in recovered:
+            log.warning("callback_recovered", request_id=request_id, outcome=outcome)
+
+    async def _handle_inbound(self, channel: dict[str, Any], resume: QueueEntry | None = None) -> None:
         call = Call(self.ari, self.router, channel, app=self.app, media=self.media)
         self.calls[call.call_id] = call
         # Each call task has its own contextvars copy, so this binding is on every line of this call only.
@@ -89,11 +131,16 @@ class Controller:
             outbound_template=self.outbound_template,
             desk=self.desk,
             clock=self.clock,
+            queue=self.queue,
         )
-        log.info("call_start", channel=call.channel_id)
+        log.info("call_start", channel=call.channel_id, resumed=resume is not None)
         reason = "completed"
         try:
-            await run_inbound(ctx, self.clock())
+            if resume is None:
+                await run_inbound(ctx, self.clock())
+            else:
+                await resume_waiting(ctx, resume)
+                await call.hangup()
         except CallGone:
             reason = "patient_hung_up"
         except asyncio.CancelledError:
@@ -140,13 +187,25 @@ class Controller:
                 if owner is not None:
                     owner.deliver({"type": "ChannelDestroyed", "channel": {"id": channel_id}})
         orphans = live - self.router.owned_channels()
+        entries = {channel_id: await self._waiting_entry(channel_id) for channel_id in orphans}
+        if self.queue is not None:
+            self.queue.dispatcher.expect({e.id for e in entries.values() if e is not None})
         for channel_id in orphans:
-            await self._adopt_orphan(channel_id)
+            await self._adopt_orphan(channel_id, entries[channel_id])
         active = set(self.calls)
         for bridge_id in state.get("bridge_ids", []):
-            if bridge_id.split("-br-")[0] not in active:
+            if bridge_id != HOLDING_BRIDGE and bridge_id.split("-br-")[0] not in active:
                 await quietly(self.ari.destroy_bridge(bridge_id))
         log.info("reconciled", live=len(live), orphans=len(orphans), calls=len(active))
+
+    async def _waiting_entry(self, channel_id: str) -> QueueEntry | None:
+        if self.queue is None:
+            return None
+        try:
+            entry = await self.queue.store.entry_by_channel(channel_id)
+        except DeskUnavailable:
+            return None
+        return entry if entry is not None and entry.status in ("waiting", "connecting") else None
 
     async def _channel_exists(self, channel_id: str) -> bool:
         try:
@@ -157,15 +216,28 @@ class Controller:
         except (AriError, AriUnavailable):
             return True  # unknown: leave it to the call's own deadlines
 
-    async def _adopt_orphan(self, channel_id: str) -> None:
+    async def _adopt_orphan(self, channel_id: str, entry: QueueEntry | None) -> None:
         """A patient left in the app by an earlier controller goes to the headsets; anything else ends."""
         try:
             channel = await self.ari.channel(channel_id)
         except (AriError, AriUnavailable):
             return
         context = (channel.get("dialplan") or {}).get("context")
+        if entry is not None and context in PATIENT_CONTEXTS:
+            # A caller who was waiting when the last controller stopped keeps the original place.
+            log.warning("orphan_caller_back_in_queue", channel=channel_id, entry_id=entry.id)
+            self.router.claim(channel_id, _Pending())
+            self._spawn(self._handle_inbound(channel, resume=entry), name=f"call-{channel_id}")
+            return
         if context in PATIENT_CONTEXTS:
             log.warning("orphan_call_sent_to_fallback", channel=channel_id)
             await quietly(self.ari.continue_in_dialplan(channel_id, FALLBACK_CONTEXT))
         else:
             await quietly(self.ari.hangup(channel_id))
+
+
+class _Pending:
+    """Holds a re-adopted channel's events until its Call claims it (the Call replaces this owner)."""
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        pass

@@ -20,6 +20,7 @@ from dialplan.schema import (
     Menu,
     PlayAction,
     PracticeConfig,
+    QueueAction,
     RecordAction,
     SpoedAction,
     SubmenuAction,
@@ -28,6 +29,7 @@ from ivr.call import Call
 from ivr.callback.desk import CallbackDesk
 from ivr.callback.offer import OfferOutcome, run_callback_offer
 from ivr.connect import RingPlan, RingResult, ring_and_bridge
+from ivr.queue.wait import Queue, WaitOutcome, join_and_wait
 from ivr.recording import record_message
 from ivr.spoed import headset_targets, outside_target, run_huisartsenpost, run_spoed
 
@@ -47,6 +49,7 @@ class CallContext:
     outbound_template: str
     recordings_prefix: str = "inspreeklijn"
     desk: CallbackDesk | None = None  # None: no capacity/database configured, callbacks go to an assistant
+    queue: Queue | None = None  # None: no database, a queue option rings the headsets directly
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -115,6 +118,8 @@ async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
             return await _ring_headsets(ctx, action)
         case CallbackAction():
             return await _callback(ctx, action, depth=depth)
+        case QueueAction():
+            return await _queue(ctx, action, depth=depth)
         case PlayAction(prompts=prompts, then=then):
             if await call.play(prompts, interrupt=spoed_only) is not None:
                 return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
@@ -156,6 +161,30 @@ async def _callback(ctx: CallContext, action: CallbackAction, *, depth: int) -> 
     if outcome is OfferOutcome.UNAVAILABLE:
         log.warning("callback_unavailable_ringing_assistants", configured=ctx.desk is not None)
         return await _ring_headsets(ctx, _CALLBACK_FALLBACK)
+    return Next.DONE
+
+
+async def _queue(ctx: CallContext, action: QueueAction, *, depth: int) -> Next:
+    outcome = WaitOutcome.UNAVAILABLE
+    if ctx.queue is not None:
+        outcome = await join_and_wait(ctx.call, ctx.queue, action, spoed_key=ctx.cfg.spoed.key)
+    return await after_wait(ctx, action, outcome, depth=depth)
+
+
+async def after_wait(ctx: CallContext, action: QueueAction, outcome: str, *, depth: int) -> Next:
+    """What follows the wait in the queue (also for a caller taken over after a controller restart)."""
+    if outcome == WaitOutcome.SPOED:
+        return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
+    if outcome == WaitOutcome.UNAVAILABLE:
+        direct = HeadsetsAction(
+            action="headsets",
+            group=action.group,
+            prompt=action.prompt,
+            no_answer_prompt=action.no_answer_prompt,
+        )
+        return await _ring_headsets(ctx, direct)
+    if outcome == WaitOutcome.GAVE_UP and action.no_answer_prompt:
+        await ctx.call.play([action.no_answer_prompt], interrupt=())
     return Next.DONE
 
 

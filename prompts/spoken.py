@@ -53,7 +53,12 @@ def weekday_prompt(weekday: int) -> str:
 
 
 def day_of_month_prompt(day: int) -> str:
-    return f"datum_{day}"
+    return count_prompt(day)
+
+
+def count_prompt(n: int) -> str:
+    """A plain number 1..59 (a date, a position in the queue, minutes of waiting)."""
+    return f"getal_{n}"
 
 
 def month_prompt(month: int) -> str:
@@ -73,8 +78,8 @@ def generated_texts() -> dict[str, str]:
     texts[TOMORROW] = "morgen"
     for weekday, name in enumerate(WEEKDAYS):
         texts[weekday_prompt(weekday)] = f"op {name}"
-    for day in range(1, 32):
-        texts[day_of_month_prompt(day)] = dutch_number(day)
+    for n in range(1, 60):
+        texts[count_prompt(n)] = dutch_number(n)
     for month in range(1, 13):
         texts[month_prompt(month)] = MONTHS[month - 1]
     return texts

@@ -109,9 +109,7 @@ class AriClient:
         await self.request("DELETE", f"/channels/{channel_id}/ring")
 
     async def play(self, channel_id: str, media: str, playback_id: str) -> None:
-        await self.request(
-            "POST", f"/channels/{channel_id}/play/{playback_id}", params={"media": media}
-        )
+        await self.request("POST", f"/channels/{channel_id}/play/{playback_id}", params={"media": media})
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}")

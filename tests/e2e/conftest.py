@@ -25,6 +25,7 @@ from tests.e2e.sip import Headset, Phones
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX = REPO / "scripts" / "asterisk-sandbox"
 DEMO_MENU = REPO / "dialplan" / "examples" / "demo-practice.yaml"
+DEMO_CAPACITY = REPO / "capacity" / "examples" / "demo-capacity.yaml"
 HEADSET_PASSWORDS = {f"assistent{i}": f"demo-assistent{i}" for i in (1, 2, 3)}
 
 
@@ -79,8 +80,21 @@ def test_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("recordings")
     for name, seconds in {"kort_welkom": 1.0, "lang_bericht": 60.0}.items():
         subprocess.run(
-            ["sox", "-n", "-r", "16000", "-c", "1", str(directory / f"{name}.wav"),
-             "synth", str(seconds), "sine", "440", "vol", "0.3"],
+            [
+                "sox",
+                "-n",
+                "-r",
+                "16000",
+                "-c",
+                "1",
+                str(directory / f"{name}.wav"),
+                "synth",
+                str(seconds),
+                "sine",
+                "440",
+                "vol",
+                "0.3",
+            ],
             check=True,
         )
     return directory
@@ -116,11 +130,12 @@ def _fresh_headsets(request: pytest.FixtureRequest) -> None:
                 except pj.Error:
                     pass
     phones.pump(0.3)  # let INVITEs and CANCELs still in flight from the previous test arrive
-    phones.wait(
-        lambda: all(i.call.state == "disconnected" for h in headsets.values() for i in h.incoming),
-        10,
-        "calls left from the previous test to end",
-    )
+    left = [(h.name, i) for h in headsets.values() for i in h.incoming]
+    try:
+        phones.wait(lambda: all(i.call.state == "disconnected" for _, i in left), 10, "calls left to end")
+    except AssertionError:
+        stuck = [(name, i.remote_uri, i.call.state) for name, i in left if i.call.state != "disconnected"]
+        raise AssertionError(f"calls left from the previous test did not end: {stuck}") from None
     for headset in headsets.values():
         headset.incoming.clear()
 
@@ -154,7 +169,10 @@ class ControllerProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ivr.cli", "run", "--menu", str(self.menu_path)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
         )
         # Ready once connected and reconciled (an inactive app can linger in Asterisk's list after a stop).
         self.wait_event("reconciled", ready_before + 1, 30)
@@ -214,6 +232,9 @@ def controller_factory(
             **os.environ,
             **asterisk_env,
             "TERUGBEL_PRACTICE_RECORDINGS": str(test_recordings),
+            # The demo menu offers callbacks; each test has its own database, so no test sees another's.
+            "TERUGBEL_CAPACITY": str(DEMO_CAPACITY),
+            "TERUGBEL_DATA_DIR": str(tmp_path / "data"),
             **env_overrides,
         }
         process = ControllerProcess(env, menu_path, tmp_path / f"controller-{len(started)}.log", ari)

@@ -165,9 +165,11 @@ class Headset(pj.Account):
         return incoming
 
 
-class Patient(pj.Account):
-    def __init__(self, number: str) -> None:
-        super().__init__()
+class Patient(Headset):
+    """A patient's phone: calls the practice, and answers when the practice calls back."""
+
+    def __init__(self, phones: Phones, number: str) -> None:
+        super().__init__(phones, number, auto_answer=True)
         self.number = number
 
 
@@ -200,6 +202,9 @@ class Phones:
         self.ep.libInit(cfg)
         self.ep.audDevManager().setNullDev()
         self.ep.libStart()
+        # First account of all: pjsua gives an INVITE for a user it has no account of to the first account
+        # on that host, and a callback to an unknown patient number must reach the provider, not a patient.
+        self.provider_account()
 
     def stop(self) -> None:
         for obj in self._objects:
@@ -289,7 +294,7 @@ class Phones:
         acfg.idUri = f"sip:{number}@127.0.0.1"
         acfg.sipConfig.transportId = tid
         self._media_on_loopback(acfg)
-        patient = Patient(number)
+        patient = Patient(self, number)
         patient.create(acfg)
         self.keep(patient)
         self._patients.append(patient)

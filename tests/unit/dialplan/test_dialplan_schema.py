@@ -11,8 +11,8 @@ from dialplan.schema import (
     BackAction,
     CallbackAction,
     HangupAction,
-    HeadsetsAction,
     PracticeConfig,
+    QueueAction,
     RecordAction,
     SpoedAction,
     SubmenuAction,
@@ -50,7 +50,9 @@ def test_example_practice_loads() -> None:
     cfg = load_model(EXAMPLE, PracticeConfig)
     options = cfg.menu.options
     assert isinstance(options["1"], SpoedAction)
-    assert isinstance(options["2"], HeadsetsAction) and options["2"].group == "intercollegiaal"
+    # Colleagues wait in the same queue as patients but before all of them (rank 0).
+    assert isinstance(options["2"], QueueAction) and options["2"].group == "intercollegiaal"
+    assert options["2"].rank == 0 and options["5"].rank == 1
     assert isinstance(options["3"], SubmenuAction)
     assert isinstance(options["3"].menu.options["3"], RecordAction)
     assert isinstance(options["4"], CallbackAction)
