@@ -113,13 +113,21 @@ class Call:
         await self.own(self.ari.answer(self.channel_id))
 
     async def own(self, coro: Any) -> Any:
-        """Run an ARI request on the patient's own channel; its 404 means the patient hung up just now."""
+        """Run an ARI request on the patient's own channel; a 404 because it hung up raises CallGone.
+
+        Only when the channel itself is gone: a 404 can also name another resource (a bridge that does
+        not exist yet), and that must not end the call.
+        """
         try:
             return await coro
         except AriNotFound:
-            # The hang-up event may still be queued: this request simply got there first.
-            self.gone = True
-            raise CallGone from None
+            try:
+                await self.ari.channel(self.channel_id)
+            except AriNotFound:
+                # The hang-up event may still be queued: this request simply got there first.
+                self.gone = True
+                raise CallGone from None
+            raise
 
     async def hangup(self) -> None:
         await quietly(self.ari.hangup(self.channel_id))

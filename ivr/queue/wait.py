@@ -17,6 +17,7 @@ from datetime import datetime
 import structlog
 
 from dialplan.schema import QueueAction
+from ivr.ari import AriNotFound
 from ivr.call import Call, quietly
 from ivr.callback.desk import DeskUnavailable
 from ivr.callback.number import SpoedRequested, ask_number
@@ -169,7 +170,8 @@ async def _hold(call: Call) -> None:
     """Put the caller in the practice's holding bridge (created by whoever needs it first)."""
     try:
         await call.own(call.ari.add_to_bridge(HOLDING_BRIDGE, [call.channel_id]))
-    except Exception:
+    except AriNotFound:
+        # The first caller after an Asterisk start: the bridge does not exist yet.
         await quietly(call.ari.create_bridge(HOLDING_BRIDGE, "holding"))
         await call.own(call.ari.add_to_bridge(HOLDING_BRIDGE, [call.channel_id]))
 
