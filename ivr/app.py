@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from capacity.config import CapacityConfig
 from dialplan.holder import CapacityHolder, MenuHolder
 from dialplan.rules import uses_callbacks
 from dialplan.yamlload import ConfigError
 from ivr import logs
 from ivr.ari import AriClient
-from ivr.callback.desk import CallbackDesk, PracticeIdentity
+from ivr.callback.desk import CallbackDesk
 from ivr.controller import Controller
+from ivr.practice_db import PracticeIdentity, PracticeRegistry
 from ivr.queue.store import QueueStore
 from ivr.settings import Settings
 from prompts.build import build_prompts
@@ -67,11 +67,10 @@ async def _serve(
     sessions = session_factory(engine)
     await _migrate(url)
     practice = menus.current.practice
-    identity = PracticeIdentity.from_name(practice.name, practice.number)
-    # The desk also registers the practice; without a capacity file it never offers a time.
-    desk = CallbackDesk(sessions, identity, lambda: capacity.current) if capacity is not None else None
-    registry = desk or CallbackDesk(sessions, identity, CapacityConfig)
-    queue_store = QueueStore(sessions, registry.practice_id)
+    # One registered practice row for the offer and the queue; registered on first use.
+    registry = PracticeRegistry(sessions, PracticeIdentity.from_name(practice.name, practice.number))
+    desk = CallbackDesk(sessions, registry.id, lambda: capacity.current) if capacity is not None else None
+    queue_store = QueueStore(sessions, registry.id)
     ari = AriClient(
         settings.ari_url,
         settings.ari_user,

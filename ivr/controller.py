@@ -12,8 +12,9 @@ import structlog
 from dialplan.holder import MenuHolder
 from ivr.ari import AriClient, AriError, AriNotFound, AriUnavailable, EventStream
 from ivr.call import Call, CallGone, quietly
-from ivr.callback.desk import CallbackDesk, DeskUnavailable
+from ivr.callback.desk import CallbackDesk
 from ivr.menu_runner import CallContext, run_inbound
+from ivr.practice_db import DeskUnavailable
 from ivr.queue.dialout import DialOutContext, dial_out
 from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.resume import resume_waiting

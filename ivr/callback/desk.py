@@ -1,49 +1,27 @@
 """The callback offer's only door to the planner and the database, so the call flow never touches SQL.
 
-Every database failure comes out as `DeskUnavailable`: the call then goes to an assistant instead of
-losing the caller. Call events are best effort: a failure to log one never ends a call.
+Every database failure comes out as `DeskUnavailable` (ivr.practice_db): the call then goes to an
+assistant instead of losing the caller. Call events are best effort: a failure to log one never ends a
+call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capacity.config import CapacityConfig
 from capacity.planner import Booking, NoSlot, Offer, earliest_slot, slot_capacity
+from ivr.practice_db import FAILURES, DeskUnavailable, guarded
 from storage.bookings import book_callback, bookings_between, record_call_event
 from storage.models import CallbackRequest, NumberSource
-from storage.practices import ensure_practice
 from storage.requests import attach_voice_note
 
 log = structlog.get_logger(__name__)
-
-FAILURES = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
-
-
-class DeskUnavailable(Exception):
-    """The database could not be used; nothing was stored."""
-
-
-@dataclass(frozen=True)
-class PracticeIdentity:
-    """How the practice is registered in the database (created on first use)."""
-
-    slug: str
-    name: str
-    number: str
-
-    @classmethod
-    def from_name(cls, name: str, number: str) -> PracticeIdentity:
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64] or "praktijk"
-        return cls(slug=slug, name=name, number=number)
 
 
 class CallbackDesk:
@@ -52,28 +30,12 @@ class CallbackDesk:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        practice: PracticeIdentity,
+        practice_id: Callable[[], Awaitable[int]],
         capacity: Callable[[], CapacityConfig],
     ) -> None:
         self.sessions = sessions
-        self.practice = practice
+        self.practice_id = practice_id
         self.capacity = capacity
-        self._practice_id: int | None = None
-
-    async def practice_id(self) -> int:
-        """The practice's row id; registered on first use, so a database that was down at start is fine."""
-        if self._practice_id is None:
-            try:
-                row = await ensure_practice(
-                    self.sessions,
-                    slug=self.practice.slug,
-                    name=self.practice.name,
-                    number=self.practice.number,
-                )
-            except FAILURES as exc:
-                raise DeskUnavailable(type(exc).__name__) from exc
-            self._practice_id = row.id
-        return self._practice_id
 
     async def earliest(self, now: dt.datetime, *, after: dt.datetime | None = None) -> Offer | NoSlot:
         """The earliest slot with room at `now` (strictly after `after`), given what is booked."""
@@ -82,10 +44,7 @@ class CallbackDesk:
         # Every booking the planner could look at: from the start of today to the end of the horizon.
         start = now - dt.timedelta(days=1)
         end = now + dt.timedelta(days=config.horizon_days + 2)
-        try:
-            rows = await bookings_between(self.sessions, practice_id, start, end)
-        except FAILURES as exc:
-            raise DeskUnavailable(type(exc).__name__) from exc
+        rows = await guarded(bookings_between(self.sessions, practice_id, start, end))
         bookings = [Booking(r.slot_start, r.priority) for r in rows if r.slot_start is not None]
         return earliest_slot(config, bookings, now, after=after)
 
@@ -96,8 +55,8 @@ class CallbackDesk:
         config = self.capacity()
         # Ordinary callers never use the places held back for priority requests.
         capacity = slot_capacity(config, offer.slot_start) - config.priority_reserved_per_slot
-        try:
-            return await book_callback(
+        return await guarded(
+            book_callback(
                 self.sessions,
                 practice_id=await self.practice_id(),
                 slot_start=offer.slot_start,
@@ -107,8 +66,7 @@ class CallbackDesk:
                 number_source=number_source,
                 call_id=call_id,
             )
-        except FAILURES as exc:
-            raise DeskUnavailable(type(exc).__name__) from exc
+        )
 
     async def attach_voice_note(self, request_id: int, ref: str) -> None:
         try:

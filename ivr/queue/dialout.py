@@ -18,7 +18,7 @@ import structlog
 from dialplan.schema import PracticeConfig
 from ivr.ari import AriClient, AriError, AriUnavailable
 from ivr.call import Call, CallGone, quietly
-from ivr.callback.desk import DeskUnavailable
+from ivr.practice_db import DeskUnavailable
 from ivr.queue.store import QueueStore
 from ivr.router import Router
 from prompts.spoken import say_moment, say_number

@@ -19,7 +19,7 @@ import structlog
 
 from dialplan.schema import PracticeConfig
 from ivr.ari import AriClient, AriError, AriUnavailable
-from ivr.callback.desk import DeskUnavailable
+from ivr.practice_db import DeskUnavailable
 from ivr.queue.order import DueCallback, LiveCaller, next_work
 from ivr.queue.store import QueueStore
 from storage.models import CallbackRequest

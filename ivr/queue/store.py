@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ivr.callback.desk import FAILURES, DeskUnavailable
+from ivr.practice_db import guarded
 from storage import attempts, queue
 from storage.models import CallbackAttempt, CallbackRequest, NumberSource, QueueEntry
-
-T = TypeVar("T")
 
 
 class QueueStore:
@@ -28,52 +26,46 @@ class QueueStore:
         self.sessions = sessions
         self._practice_id = practice_id
 
-    async def _guard(self, work: Awaitable[T]) -> T:
-        try:
-            return await work
-        except FAILURES as exc:
-            raise DeskUnavailable(type(exc).__name__) from exc
-
     async def join(self, **fields: Any) -> QueueEntry:
         practice_id = await self._practice_id()
-        return await self._guard(queue.join_queue(self.sessions, practice_id=practice_id, **fields))
+        return await guarded(queue.join_queue(self.sessions, practice_id=practice_id, **fields))
 
     async def set_status(self, entry_id: int, status: str, *, expect: tuple[str, ...] | None = None) -> bool:
-        return await self._guard(queue.set_queue_status(self.sessions, entry_id, status, expect=expect))
+        return await guarded(queue.set_queue_status(self.sessions, entry_id, status, expect=expect))
 
     async def announce_wait(self, entry_id: int, seconds: int) -> int:
-        return await self._guard(queue.announce_wait(self.sessions, entry_id, seconds))
+        return await guarded(queue.announce_wait(self.sessions, entry_id, seconds))
 
     async def keep_place(
         self, entry_id: int, *, phone: str, number_source: NumberSource, now: dt.datetime
     ) -> CallbackRequest | None:
-        return await self._guard(
+        return await guarded(
             queue.keep_place(self.sessions, entry_id, phone=phone, number_source=number_source, now=now)
         )
 
     async def entry_by_channel(self, channel_id: str) -> QueueEntry | None:
         practice_id = await self._practice_id()
-        return await self._guard(queue.entry_by_channel(self.sessions, practice_id, channel_id))
+        return await guarded(queue.entry_by_channel(self.sessions, practice_id, channel_id))
 
     async def due_callbacks(self, now: dt.datetime) -> list[CallbackRequest]:
         practice_id = await self._practice_id()
-        return await self._guard(attempts.due_callbacks(self.sessions, practice_id, now))
+        return await guarded(attempts.due_callbacks(self.sessions, practice_id, now))
 
     async def claim(self, request_id: int, *, headset: str, now: dt.datetime) -> CallbackAttempt | None:
-        return await self._guard(attempts.claim_callback(self.sessions, request_id, headset=headset, now=now))
+        return await guarded(attempts.claim_callback(self.sessions, request_id, headset=headset, now=now))
 
     async def patient_dialled(self, attempt_id: int, patient_channel: str, headset_channel: str) -> None:
-        await self._guard(
+        await guarded(
             attempts.mark_patient_dialled(self.sessions, attempt_id, patient_channel, headset_channel)
         )
 
     async def patient_answered(self, attempt_id: int, at: dt.datetime) -> None:
-        await self._guard(attempts.mark_patient_answered(self.sessions, attempt_id, at))
+        await guarded(attempts.mark_patient_answered(self.sessions, attempt_id, at))
 
     async def finish(
         self, attempt_id: int, outcome: str, *, now: dt.datetime, retry_after: dt.timedelta, max_attempts: int
     ) -> CallbackRequest:
-        return await self._guard(
+        return await guarded(
             attempts.finish_attempt(
                 self.sessions,
                 attempt_id,
@@ -86,4 +78,4 @@ class QueueStore:
 
     async def recover(self, now: dt.datetime) -> list[tuple[int, str]]:
         practice_id = await self._practice_id()
-        return await self._guard(attempts.recover_in_progress(self.sessions, practice_id, now))
+        return await guarded(attempts.recover_in_progress(self.sessions, practice_id, now))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capacity.config import CapacityConfig
 from dialplan.schema import CallbackAction
 from ivr.call import CallGone
-from ivr.callback.desk import CallbackDesk, PracticeIdentity
+from ivr.callback.desk import CallbackDesk
 from ivr.callback.offer import OfferOutcome, run_callback_offer
+from ivr.practice_db import PracticeIdentity, PracticeRegistry
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import CallbackRequest
@@ -58,6 +60,10 @@ class ScriptedCaller:
         return self.keys.popleft()
 
 
+def registry(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], Awaitable[int]]:
+    return PracticeRegistry(sessions, PracticeIdentity.from_name("Test", "0201234567")).id
+
+
 @pytest.fixture
 async def desk(tmp_path: Path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}"
@@ -67,9 +73,8 @@ async def desk(tmp_path: Path):
     capacity = CapacityConfig.model_validate(
         {"calls_per_assistant_per_hour": 4, "blocks": {"monday": every_day, "tuesday": every_day}}
     )
-    yield CallbackDesk(
-        session_factory(engine), PracticeIdentity.from_name("Test", "0201234567"), lambda: capacity
-    )
+    sessions = session_factory(engine)
+    yield CallbackDesk(sessions, registry(sessions), lambda: capacity)
     await engine.dispose()
 
 
@@ -132,8 +137,7 @@ async def test_silence_twice_declines(desk: CallbackDesk) -> None:
 async def test_a_broken_database_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     """A desk whose database cannot be opened says UNAVAILABLE, so the menu rings an assistant."""
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
-    broken = CallbackDesk(
-        session_factory(engine), PracticeIdentity.from_name("Test", "0201234567"), lambda: CapacityConfig()
-    )
+    sessions = session_factory(engine)
+    broken = CallbackDesk(sessions, registry(sessions), lambda: CapacityConfig())
     assert await offer(broken, ScriptedCaller("0612345678", ["2"])) is OfferOutcome.UNAVAILABLE
     await engine.dispose()
