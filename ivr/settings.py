@@ -37,7 +37,9 @@ class Settings(BaseModel):
 
     def resolved_database_url(self) -> str:
         """The database to use: database_url, else the SQLite file in data_dir."""
-        return self.database_url or database_url_from_env({"TERUGBEL_DATA_DIR": str(self.data_dir)})
+        from storage.db import default_url
+
+        return self.database_url or default_url(self.data_dir)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

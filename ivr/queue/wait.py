@@ -16,7 +16,7 @@ from datetime import datetime
 
 import structlog
 
-from dialplan.schema import QueueAction
+from dialplan.schema import CallbackAction, QueueAction
 from ivr.ari import AriNotFound
 from ivr.call import Call, quietly
 from ivr.callback.number import SpoedRequested, ask_number
@@ -31,6 +31,8 @@ from prompts.spoken import count_prompt
 log = structlog.get_logger(__name__)
 
 HOLDING_BRIDGE = "terugbel-wachtrij"
+# Typing a number to keep the place works as in the callback offer, with its keys fixed (2 yes, 3 again).
+_NUMBER_ENTRY = CallbackAction(action="callback", confirm_key="2", other_key="3")
 KEY_ECHO_SECONDS = 1.5
 
 
@@ -238,12 +240,8 @@ async def _keep_place(call: Call, queue: Queue, entry_id: int, *, spoed_key: str
     phone = callback_number(call.caller_number)
     source = "caller_id"
     if phone is None:
-        from dialplan.schema import CallbackAction
-
-        # The same number entry as the callback offer; its keys are fixed here (2 yes, 3 again).
-        entry_action = CallbackAction(action="callback", confirm_key="2", other_key="3")
         try:
-            phone = await ask_number(call, entry_action, spoed_key=spoed_key)
+            phone = await ask_number(call, _NUMBER_ENTRY, spoed_key=spoed_key)
         except SpoedRequested:
             return False
         source = "typed"
