@@ -8,7 +8,8 @@ server is unreachable the PostgreSQL variants fail, unless ``TERUGBEL_SKIP_PG=1`
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
-from storage.models import Practice
+from storage.models import CallbackRequest, Practice
 from storage.practices import ensure_practice
+from storage.queue import join_queue, keep_place
 from storage.scratch_db import create_scratch_database, drop_database
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/terugbel_test"
@@ -90,3 +92,31 @@ async def practice(sessions: async_sessionmaker[AsyncSession]) -> Practice:
     return await ensure_practice(
         sessions, slug="de-linde", name="Huisartsenpraktijk De Linde", number="0201234567"
     )
+
+
+KeepPlace = Callable[..., Awaitable[CallbackRequest]]
+
+
+@pytest.fixture
+def kept_place(sessions: async_sessionmaker[AsyncSession], practice: Practice) -> KeepPlace:
+    """A caller who joined the queue at `arrived_at` and kept the place: `await kept_place(at, phone)`."""
+
+    async def keep(
+        arrived_at: datetime, phone: str = "0612345678", *, call_id: str | None = None
+    ) -> CallbackRequest:
+        call_id = call_id or f"call-{phone}-{arrived_at:%Y%m%dT%H%M%S}"
+        entry = await join_queue(
+            sessions,
+            practice_id=practice.id,
+            call_id=call_id,
+            channel_id=f"chan-{call_id}",
+            phone=phone,
+            group="overige",
+            rank=1,
+            arrived_at=arrived_at,
+        )
+        request = await keep_place(sessions, entry.id, phone=phone, number_source="caller_id", now=arrived_at)
+        assert request is not None
+        return request
+
+    return keep

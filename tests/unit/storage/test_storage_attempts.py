@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,7 +22,9 @@ from storage.attempts import (
 from storage.bookings import book_callback
 from storage.models import CallbackAttempt, CallbackRequest, Practice
 from storage.practices import ensure_practice
-from storage.queue import join_queue, keep_place
+
+if TYPE_CHECKING:  # the storage tests' conftest, which pytest imports itself
+    from conftest import KeepPlace
 
 Sessions = async_sessionmaker[AsyncSession]
 NINE = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -48,22 +51,6 @@ async def _slot(
     return request
 
 
-async def _kept(sessions: Sessions, practice: Practice, arrived_at: datetime, phone: str) -> CallbackRequest:
-    entry = await join_queue(
-        sessions,
-        practice_id=practice.id,
-        call_id=f"call-{phone}-{arrived_at:%H%M}",
-        channel_id=f"chan-{phone}",
-        phone=phone,
-        group="overige",
-        rank=1,
-        arrived_at=arrived_at,
-    )
-    request = await keep_place(sessions, entry.id, phone=phone, number_source="caller_id", now=arrived_at)
-    assert request is not None
-    return request
-
-
 async def _claim(sessions: Sessions, request: CallbackRequest, now: datetime = NINE) -> CallbackAttempt:
     attempt = await claim_callback(sessions, request.id, headset="hs-1", now=now)
     assert attempt is not None
@@ -76,13 +63,13 @@ async def _get(sessions: Sessions, model: type, key: int) -> object:
 
 
 async def test_due_callbacks_mix_kept_places_and_slots_in_due_order(
-    sessions: Sessions, practice: Practice
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
 ) -> None:
     """A place kept since 08:50 goes before the 09:00 slot, where the urgent one goes first."""
     normal = await _slot(sessions, practice, phone="0600000001")
     urgent = await _slot(sessions, practice, phone="0600000002", priority=True)
     await _slot(sessions, practice, NINE + QUARTER, phone="0600000003")  # not due yet
-    kept = await _kept(sessions, practice, NINE - 10 * MINUTE, "0600000004")
+    kept = await kept_place(NINE - 10 * MINUTE, "0600000004")
     other = await ensure_practice(sessions, slug="het-anker", name="Het Anker", number="0107654321")
     await _slot(sessions, other, phone="0600000005")
 
@@ -120,10 +107,12 @@ async def test_claim_refuses_a_request_not_yet_due(sessions: Sessions, practice:
     assert await claim_callback(sessions, request.id, headset="hs-1", now=NINE + QUARTER) is not None
 
 
-async def test_claim_refuses_a_second_call_to_the_same_number(sessions: Sessions, practice: Practice) -> None:
+async def test_claim_refuses_a_second_call_to_the_same_number(
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
+) -> None:
     """While one callback to a number runs, another request for it is neither listed nor claimable."""
     first = await _slot(sessions, practice)
-    second = await _kept(sessions, practice, NINE - MINUTE, "0612345678")
+    second = await kept_place(NINE - MINUTE, "0612345678")
     other = await ensure_practice(sessions, slug="het-anker", name="Het Anker", number="0107654321")
     elsewhere = await _slot(sessions, other)
     await _claim(sessions, first)
@@ -182,9 +171,11 @@ async def test_reached_is_done(sessions: Sessions, practice: Practice) -> None:
 
 
 @pytest.mark.parametrize("outcome", ["assistant_no_answer", "interrupted"])
-async def test_untried_attempts_do_not_count(sessions: Sessions, practice: Practice, outcome: str) -> None:
+async def test_untried_attempts_do_not_count(
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace, outcome: str
+) -> None:
     """When the patient was never dialled the request keeps its place and its count."""
-    request = await _kept(sessions, practice, NINE - 20 * MINUTE, "0612345678")
+    request = await kept_place(NINE - 20 * MINUTE, "0612345678")
     attempt = await _claim(sessions, request)
     back = await finish_attempt(sessions, attempt.id, outcome, now=NINE + MINUTE, **PROTOCOL)
     assert (back.status, back.attempts, back.due_at) == ("booked", 0, NINE - 20 * MINUTE)
@@ -231,11 +222,11 @@ async def test_channels_and_answer_are_recorded_while_the_attempt_runs(
 
 
 async def test_recovery_retries_unanswered_and_closes_answered_calls(
-    sessions: Sessions, practice: Practice
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
 ) -> None:
     """After a restart a call the patient answered is done; one still ringing is due again at its place."""
     answered = await _slot(sessions, practice, phone="0600000001")
-    ringing = await _kept(sessions, practice, NINE - 30 * MINUTE, "0600000002")
+    ringing = await kept_place(NINE - 30 * MINUTE, "0600000002")
     finished = await _slot(sessions, practice, phone="0600000003")
     orphan = await _slot(sessions, practice, phone="0600000004")
     other = await ensure_practice(sessions, slug="het-anker", name="Het Anker", number="0107654321")

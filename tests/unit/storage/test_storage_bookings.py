@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.bookings import book_callback, bookings_between, cancel_callback, record_call_event
 from storage.models import CallbackRequest, CallEvent, Practice, SlotCounter
 from storage.practices import ensure_practice
-from storage.queue import join_queue, keep_place
+
+if TYPE_CHECKING:  # the storage tests' conftest, which pytest imports itself
+    from conftest import KeepPlace
 
 Sessions = async_sessionmaker[AsyncSession]
 SLOT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -166,20 +169,12 @@ async def test_call_events_are_recorded(sessions: Sessions, practice: Practice) 
     assert events[1].at > at
 
 
-async def test_kept_places_take_no_slot(sessions: Sessions, practice: Practice) -> None:
+async def test_kept_places_take_no_slot(
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
+) -> None:
     """A kept queue place is not in the planner's slots, and cancelling it touches no counter."""
     booked = await _book(sessions, practice)
-    entry = await join_queue(
-        sessions,
-        practice_id=practice.id,
-        call_id="c-kept",
-        channel_id="ch-kept",
-        phone="0687654321",
-        group="overige",
-        rank=1,
-        arrived_at=SLOT,
-    )
-    kept = await keep_place(sessions, entry.id, phone="0687654321", number_source="caller_id", now=SLOT)
+    kept = await kept_place(SLOT, "0687654321")
     assert booked is not None and kept is not None
     assert booked.kind == "slot" and booked.due_at == SLOT
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +14,9 @@ from storage.bookings import book_callback, cancel_callback
 from storage.listing import run
 from storage.models import Practice
 from storage.practices import ensure_practice
-from storage.queue import join_queue, keep_place
+
+if TYPE_CHECKING:  # the storage tests' conftest, which pytest imports itself
+    from conftest import KeepPlace
 
 Sessions = async_sessionmaker[AsyncSession]
 QUARTER = timedelta(minutes=15)
@@ -130,28 +133,16 @@ async def test_unmigrated_database_is_reported(database_url: str, capsys: pytest
     assert "cannot read the database" in capsys.readouterr().err
 
 
-async def _keep(sessions: Sessions, practice: Practice, arrived_at: datetime, phone: str) -> int:
-    entry = await join_queue(
-        sessions,
-        practice_id=practice.id,
-        call_id=f"c-{phone}",
-        channel_id=f"ch-{phone}",
-        phone=phone,
-        group="overige",
-        rank=1,
-        arrived_at=arrived_at,
-    )
-    request = await keep_place(sessions, entry.id, phone=phone, number_source="typed", now=arrived_at)
-    assert request is not None
-    return request.id
-
-
 async def test_kept_places_are_listed_at_their_queue_arrival(
-    sessions: Sessions, practice: Practice, migrated_url: str, capsys: pytest.CaptureFixture[str]
+    sessions: Sessions,
+    practice: Practice,
+    kept_place: KeepPlace,
+    migrated_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A kept place shows on the day and at the local time its caller was in the queue."""
     await _book(sessions, practice, NINE_LOCAL, "0612345678")
-    await _keep(sessions, practice, NINE_LOCAL - QUARTER, "0687654321")  # 08:45 local
+    await kept_place(NINE_LOCAL - QUARTER, "0687654321")  # 08:45 local
     capsys.readouterr()  # the storage log lines
     assert await _list(migrated_url, "--date", "2025-03-03") == 0
     lines = capsys.readouterr().out.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.bookings import book_callback, record_call_event
 from storage.models import CallbackAttempt, CallbackRequest, CallEvent, Practice, QueueEntry, SlotCounter
-from storage.queue import join_queue, keep_place
+from storage.queue import join_queue
 from storage.retention import purge_older_than
+
+if TYPE_CHECKING:  # the storage tests' conftest, which pytest imports itself
+    from conftest import KeepPlace
 
 Sessions = async_sessionmaker[AsyncSession]
 CUTOFF = datetime(2025, 1, 1, tzinfo=UTC)
@@ -80,30 +84,12 @@ async def test_purge_refuses_a_naive_cutoff(sessions: Sessions) -> None:
         await purge_older_than(sessions, CUTOFF.replace(tzinfo=None))
 
 
-async def _queue_and_keep(sessions: Sessions, practice: Practice, arrived_at: datetime, name: str) -> int:
-    entry = await join_queue(
-        sessions,
-        practice_id=practice.id,
-        call_id=f"c-{name}",
-        channel_id=f"ch-{name}",
-        phone="0612345678",
-        group="overige",
-        rank=1,
-        arrived_at=arrived_at,
-    )
-    request = await keep_place(
-        sessions, entry.id, phone="0612345678", number_source="caller_id", now=arrived_at
-    )
-    assert request is not None
-    return request.id
-
-
 async def test_purge_deletes_old_queue_entries_and_kept_places(
-    sessions: Sessions, practice: Practice
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
 ) -> None:
     """Queue entries go by arrival, kept places (which have no slot) by their due time."""
-    await _queue_and_keep(sessions, practice, CUTOFF - timedelta(days=3), "old")
-    kept = await _queue_and_keep(sessions, practice, CUTOFF + timedelta(minutes=1), "new")
+    await kept_place(CUTOFF - timedelta(days=3), call_id="c-old")
+    kept = (await kept_place(CUTOFF + timedelta(minutes=1), call_id="c-new")).id
     await join_queue(
         sessions,
         practice_id=practice.id,
