@@ -44,6 +44,27 @@ menu:
 """
 
 
+# Every prompt the base file names: what a practice's prompt catalog must know for it to validate.
+BASE_PROMPTS = frozenset(
+    {
+        "welkom",
+        "ongeldige_keuze",
+        "geen_keuze",
+        "spoed_doorverbinden",
+        "buiten_openingstijden",
+        "doorverbinden_huisartsenpost",
+        "herhaalrecepten_menu",
+        "herhaalrecepten_portaal",
+    }
+)
+
+
+@pytest.fixture
+def base_prompts() -> frozenset[str]:
+    """The prompt names the base file uses."""
+    return BASE_PROMPTS
+
+
 @pytest.fixture
 def base_yaml() -> str:
     """The valid base menu file as text."""

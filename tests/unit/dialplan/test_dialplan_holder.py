@@ -87,19 +87,11 @@ def test_missing_file_keeps_the_previous_config(menu_file: Path) -> None:
     assert holder.current is before
 
 
-def test_known_prompts_apply_to_reloads(menu_file: Path, base_yaml: str) -> None:
+def test_known_prompts_apply_to_reloads(
+    menu_file: Path, base_yaml: str, base_prompts: frozenset[str]
+) -> None:
     """A reload is checked against the known prompts the holder was created with."""
-    known = {
-        "welkom",
-        "ongeldige_keuze",
-        "geen_keuze",
-        "spoed_doorverbinden",
-        "buiten_openingstijden",
-        "doorverbinden_huisartsenpost",
-        "herhaalrecepten_menu",
-        "herhaalrecepten_portaal",
-    }
-    holder = MenuHolder(menu_file, known)
+    holder = MenuHolder(menu_file, base_prompts)
     menu_file.write_text(base_yaml.replace("prompt: welkom", "prompt: welkomm"), encoding="utf-8")
     assert holder.reload_if_changed().status is ReloadStatus.REJECTED
 

@@ -20,16 +20,6 @@ from dialplan.schema import (
 from dialplan.yamlload import ConfigError, ConfigProblem, load_model, load_model_text
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "dialplan" / "examples" / "demo-practice.yaml"
-KNOWN = {
-    "welkom",
-    "ongeldige_keuze",
-    "geen_keuze",
-    "spoed_doorverbinden",
-    "buiten_openingstijden",
-    "doorverbinden_huisartsenpost",
-    "herhaalrecepten_menu",
-    "herhaalrecepten_portaal",
-}
 
 
 def only_problem(path: Path, known: set[str] | None = None) -> ConfigProblem:
@@ -39,9 +29,9 @@ def only_problem(path: Path, known: set[str] | None = None) -> ConfigProblem:
     return caught.value.problems[0]
 
 
-def test_base_file_is_valid(base_yaml: str) -> None:
+def test_base_file_is_valid(base_yaml: str, base_prompts: frozenset[str]) -> None:
     """The shared base file validates, including against the known prompts."""
-    cfg = load_model_text(base_yaml, "menu.yaml", PracticeConfig, context={"known_prompts": KNOWN})
+    cfg = load_model_text(base_yaml, "menu.yaml", PracticeConfig, context={"known_prompts": base_prompts})
     assert cfg.practice.name == "Testpraktijk"
 
 
@@ -94,11 +84,11 @@ def test_config_is_frozen(base_yaml: str) -> None:
         cfg.menu.timeout = 9  # type: ignore[misc]
 
 
-def test_unknown_prompt_names_file_line_and_field(write_yaml, base_yaml: str, line_of) -> None:
+def test_unknown_prompt_names_file_line_and_field(write_yaml, base_yaml: str, line_of, base_prompts) -> None:
     """With known prompts given, a misspelt prompt is reported at its line, with a suggestion."""
     text = base_yaml.replace("prompts: [herhaalrecepten_portaal]", "prompts: [herhaalrecepten_portal]")
     path = write_yaml(text)
-    problem = only_problem(path, KNOWN)
+    problem = only_problem(path, set(base_prompts))
     assert (problem.file, problem.line) == (str(path), line_of(text, "herhaalrecepten_portal]"))
     assert problem.field == "menu.options.3.menu.options.2.prompts.0"
     assert "did you mean 'herhaalrecepten_portaal'" in problem.message
@@ -110,10 +100,12 @@ def test_unknown_prompt_is_accepted_without_known_prompts(base_yaml: str) -> Non
     assert load_model_text(text, "m.yaml", PracticeConfig).menu.prompt == "iets_anders"
 
 
-def test_default_reprompt_must_be_known(write_yaml, base_yaml: str, line_of) -> None:
+def test_default_reprompt_must_be_known(write_yaml, base_yaml: str, line_of, base_prompts) -> None:
     """A default prompt name that the catalog lacks is reported at each menu that relies on it."""
     with pytest.raises(ConfigError) as caught:
-        load_model(write_yaml(base_yaml), PracticeConfig, context={"known_prompts": KNOWN - {"geen_keuze"}})
+        load_model(
+            write_yaml(base_yaml), PracticeConfig, context={"known_prompts": base_prompts - {"geen_keuze"}}
+        )
     located = [(p.line, p.field) for p in caught.value.problems]
     assert located == [
         (line_of(base_yaml, "menu:"), "menu.no_input_prompt"),
