@@ -98,7 +98,7 @@ class Controller:
         args = event.get("args") or []
         channel = event["channel"]
         if args[:1] == ["inbound"]:
-            self._spawn(self._handle_inbound(channel), name=f"call-{channel['id']}")
+            self._spawn(self._handle_inbound(self._new_call(channel)), name=f"call-{channel['id']}")
         else:
             # A leg answered after its call ended, or a channel we never asked for.
             log.info("unowned_channel_hung_up", args=args)
@@ -120,9 +120,13 @@ class Controller:
         for request_id, outcome in recovered:
             log.warning("callback_recovered", request_id=request_id, outcome=outcome)
 
-    async def _handle_inbound(self, channel: dict[str, Any], resume: QueueEntry | None = None) -> None:
+    def _new_call(self, channel: dict[str, Any]) -> Call:
+        """The Call claims its channel in the router at once, so none of its events is lost."""
         call = Call(self.ari, self.router, channel, app=self.app, media=self.media)
         self.calls[call.call_id] = call
+        return call
+
+    async def _handle_inbound(self, call: Call, resume: QueueEntry | None = None) -> None:
         # Each call task has its own contextvars copy, so this binding is on every line of this call only.
         structlog.contextvars.bind_contextvars(call_id=call.call_id, caller=call.masked_caller)
         # The menu is taken once per call: a reload never changes a call in progress.
@@ -227,18 +231,12 @@ class Controller:
         if entry is not None and context in PATIENT_CONTEXTS:
             # A caller who was waiting when the last controller stopped keeps the original place.
             log.warning("orphan_caller_back_in_queue", channel=channel_id, entry_id=entry.id)
-            self.router.claim(channel_id, _Pending())
-            self._spawn(self._handle_inbound(channel, resume=entry), name=f"call-{channel_id}")
+            self._spawn(
+                self._handle_inbound(self._new_call(channel), resume=entry), name=f"call-{channel_id}"
+            )
             return
         if context in PATIENT_CONTEXTS:
             log.warning("orphan_call_sent_to_fallback", channel=channel_id)
             await quietly(self.ari.continue_in_dialplan(channel_id, FALLBACK_CONTEXT))
         else:
             await quietly(self.ari.hangup(channel_id))
-
-
-class _Pending:
-    """Holds a re-adopted channel's events until its Call claims it (the Call replaces this owner)."""
-
-    def deliver(self, event: dict[str, Any]) -> None:
-        pass

@@ -52,7 +52,7 @@ async def test_handler_error_sends_the_call_to_the_fallback_context() -> None:
     """When the call's handler raises, the channel continues in the dialplan that rings every headset."""
     ari = FailingAri()
     ctl = controller(ari)
-    await ctl._handle_inbound(CHANNEL)
+    await ctl._handle_inbound(ctl._new_call(CHANNEL))
     assert ("continue", ("chan-1", FALLBACK_CONTEXT)) in ari.calls
     assert ctl.router.owned_channels() == set()
 
@@ -61,5 +61,5 @@ async def test_caller_is_hung_up_when_even_the_fallback_fails() -> None:
     """If Asterisk cannot take the call back either, the caller is hung up rather than left in silence."""
     ari = FailingAri(continue_fails=True)
     ctl = controller(ari)
-    await ctl._handle_inbound(CHANNEL)
+    await ctl._handle_inbound(ctl._new_call(CHANNEL))
     assert ari.calls[-1] == ("hangup", "chan-1")
