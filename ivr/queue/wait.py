@@ -85,13 +85,8 @@ async def wait_in_queue(
     arrived_at: datetime,
     *,
     spoed_key: str,
-    intro: str | None = None,
 ) -> str:
-    """Wait in the holding bridge until connected, kept, spoed or given up (also after a restart).
-
-    The caller is in the dispatcher's order from the first moment: `intro` plays as part of the first
-    announcement, and a free assistant may cut into it.
-    """
+    """Wait in the holding bridge until connected, kept, spoed or given up (also after a restart)."""
     dispatcher = queue.dispatcher
     # Joining the bridge can replay the end of the key that chose this option (RFC 4733 end packets
     # are sent three times); with the keep-place key often the same digit (5), it must not count.
@@ -103,8 +98,6 @@ async def wait_in_queue(
     try:
         while time.monotonic() < give_up_at:
             prompts, offer_keep = await _announcement(queue, action, entry_id)
-            if intro:
-                prompts, intro = [intro, *prompts], None
             keep_key = action.keep_place_key if offer_keep else None
             until = min(time.monotonic() + action.announce_every, give_up_at)
             heard = await _listen(call, prompts, spoed_key, keep_key, keep_from=keep_from, until=until)
