@@ -25,6 +25,7 @@ test: setup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean-sandbox:
 	scripts/asterisk-sandbox stop

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from capacity.timeofday import format_clock, normalize_clock, normalize_window, parse_clock, parse_window
+from common.calendar import format_clock, normalize_clock, normalize_window, parse_clock, parse_window
 
 ClockText = Annotated[str, BeforeValidator(normalize_clock)]
 WindowText = Annotated[str, BeforeValidator(normalize_window)]

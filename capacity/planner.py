@@ -20,12 +20,12 @@ from capacity.config import CapacityConfig
 from capacity.schedule import (
     UTC,
     next_open_day,
-    require_aware,
     slot_capacity,
     slot_end,
     slots_of_day,
     weekday_slots,
 )
+from common.calendar import in_zone, require_aware
 
 __all__ = [
     "Booking",
@@ -100,7 +100,7 @@ def earliest_slot(
     earliest = now.astimezone(UTC) + dt.timedelta(minutes=config.min_lead_minutes)
     after_utc = after.astimezone(UTC) if after is not None else None
     booked = _count(bookings)
-    today = now.astimezone(config.tz).date()
+    today = in_zone(now, config.tz).date()
     last_day = today if config.when_today_full == "say_full" else today + dt.timedelta(config.horizon_days)
 
     day = today

@@ -7,26 +7,19 @@ that the days clocks change (last Sunday of March and of October) come out right
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-
-import holidays
 
 from capacity.config import CapacityConfig
+from common import calendar
+from common.calendar import require_aware
 
 UTC = dt.UTC
 
 
-@lru_cache(maxsize=64)
-def _dutch_holidays(year: int) -> frozenset[dt.date]:
-    # Building the holiday table is slow relative to a planner call; the table of a year never changes.
-    return frozenset(holidays.NL(years=year).keys())
-
-
 def is_closed_day(config: CapacityConfig, day: dt.date) -> bool:
     """Return True if no callbacks happen on `day` because it is a public holiday or a closed date."""
-    if day in config.closed_dates:
-        return True
-    return config.public_holidays and day in _dutch_holidays(day.year)
+    return calendar.is_closed_day(
+        day, public_holidays=config.public_holidays, closed_dates=config.closed_dates
+    )
 
 
 def weekday_slots(config: CapacityConfig, weekday: int) -> list[tuple[int, int]]:
@@ -46,16 +39,6 @@ def weekday_slots(config: CapacityConfig, weekday: int) -> list[tuple[int, int]]
     return slots
 
 
-def _local(config: CapacityConfig, day: dt.date, minute: int) -> dt.datetime | None:
-    """Return the wall-clock time on `day` as an aware datetime, or None if the clock skips it."""
-    wall = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=config.tz)
-    roundtrip = wall.astimezone(UTC).astimezone(config.tz)
-    # 02:30 on the spring-forward night does not exist; zoneinfo would silently shift it to 03:30.
-    if roundtrip.replace(tzinfo=None) != wall.replace(tzinfo=None):
-        return None
-    return wall
-
-
 def slots_of_day(config: CapacityConfig, day: dt.date) -> list[tuple[dt.datetime, int]]:
     """Return (slot start in the practice tz, capacity) for every slot on `day`, earliest first.
 
@@ -66,7 +49,7 @@ def slots_of_day(config: CapacityConfig, day: dt.date) -> list[tuple[dt.datetime
         return []
     slots: list[tuple[dt.datetime, int]] = []
     for minute, capacity in weekday_slots(config, day.weekday()):
-        start = _local(config, day, minute)
+        start = calendar.wall_time(day, minute, config.tz)
         if start is not None:
             slots.append((start, capacity))
     return slots
@@ -98,10 +81,3 @@ def next_open_day(config: CapacityConfig, first: dt.date, *, search_days: int = 
         if slots_of_day(config, day):
             return day
     return None
-
-
-def require_aware(moment: dt.datetime, name: str) -> dt.datetime:
-    """Return `moment` unchanged, or raise ValueError if it has no time zone (it would be ambiguous)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware, got naive {moment!r}")
-    return moment

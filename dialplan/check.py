@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
+from common.yamlload import ConfigError, load_model
 from dialplan.schema import PracticeConfig
-from dialplan.yamlload import ConfigError, load_model
 
 
 def run(paths: list[str], known_prompts: Collection[str] | None) -> int:

@@ -6,14 +6,13 @@ import difflib
 import itertools
 import re
 import zoneinfo
-from dataclasses import dataclass
-from datetime import time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, ValidationInfo
 
-from ivr.phone_numbers import dutch_national
-from ivr.privacy import mask_number
+from common.calendar import TimeWindow
+from common.phone import dutch_national
+from common.privacy import mask_number
 from prompts.names import is_valid_prompt_name
 
 DTMF_KEYS = frozenset("0123456789*#")
@@ -88,37 +87,13 @@ def _zone(value: str) -> str:
 Timezone = Annotated[str, AfterValidator(_zone)]
 
 
-@dataclass(frozen=True, order=True)
-class TimeWindow:
-    """An opening window within one day; `end` is exclusive (17:00 means closed at 17:00 sharp)."""
-
-    start: time
-    end: time
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-    def contains(self, moment: time) -> bool:
-        """Whether the practice is open at `moment` according to this window."""
-        return self.start <= moment < self.end
-
-
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
 def _parse_window(value: Any) -> TimeWindow:
     if isinstance(value, TimeWindow):
         return value
-    match = _WINDOW.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f'{value!r} is not an opening window; write it as "08:00-17:00"')
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise ValueError(f"{value!r} contains a time that does not exist (00:00 to 23:59)")
-    window = TimeWindow(time(h1, m1), time(h2, m2))
-    if window.start >= window.end:
-        raise ValueError(f"{value!r} must end after it starts")
-    return window
+    try:
+        return TimeWindow.parse(value)
+    except ValueError as exc:
+        raise ValueError(f'{value!r} is not an opening window: {exc}; write it as "08:00-17:00"') from None
 
 
 def _single_window_as_list(value: Any) -> Any:

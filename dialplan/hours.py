@@ -6,11 +6,9 @@ controller and the tests decide what "now" is.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, datetime, time, timedelta
 
-import holidays
-
+from common import calendar
 from dialplan.schema import PracticeConfig
 
 LOOKAHEAD = timedelta(days=14)
@@ -31,14 +29,13 @@ def next_opening(cfg: PracticeConfig, at: datetime) -> datetime | None:
     14 days (e.g. every day configured closed).
     """
     local = _local(cfg, at)
-    tz = cfg.tz
     for offset in range(LOOKAHEAD.days + 1):
         day = local.date() + timedelta(days=offset)
         if is_closed_day(cfg, day):
             continue
         for window in cfg.opening_hours.windows(day.weekday()):
-            start = datetime.combine(day, window.start, tzinfo=tz)
-            end = datetime.combine(day, window.end, tzinfo=tz)
+            start = _moment(cfg, day, window.start)
+            end = _moment(cfg, day, window.end)
             if end <= local:
                 continue
             opening = max(start, local)
@@ -49,18 +46,17 @@ def next_opening(cfg: PracticeConfig, at: datetime) -> datetime | None:
 def is_closed_day(cfg: PracticeConfig, day: date) -> bool:
     """Whether `day` is closed as a whole: a Dutch public holiday (when enabled) or a closed date."""
     hours = cfg.opening_hours
-    if day in hours.closed_dates:
-        return True
-    return hours.public_holidays and day in _dutch_holidays(day.year)
+    return calendar.is_closed_day(day, public_holidays=hours.public_holidays, closed_dates=hours.closed_dates)
 
 
-@lru_cache(maxsize=8)
-def _dutch_holidays(year: int) -> frozenset[date]:
-    # holidays.NL as-is: it includes Goede Vrijdag, and Bevrijdingsdag only in lustrum years.
-    return frozenset(holidays.country_holidays("NL", years=year))
+def _moment(cfg: PracticeConfig, day: date, minute: int) -> datetime:
+    """Wall-clock `minute` of `day` (24:00 is the next midnight) as an instant in the practice's zone."""
+    extra, minute = divmod(minute, 24 * 60)
+    wall = datetime.combine(day + timedelta(days=extra), time(minute // 60, minute % 60), tzinfo=cfg.tz)
+    return calendar.in_zone(wall, cfg.tz)
 
 
 def _local(cfg: PracticeConfig, at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("`at` must be timezone-aware; a naive time is ambiguous around DST changes")
-    return at.astimezone(cfg.tz)
+    return calendar.in_zone(at, cfg.tz)

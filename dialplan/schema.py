@@ -12,17 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from common.calendar import TimeWindow
+from common.yamlload import FieldErrors
 from dialplan.fields import (
     DayWindows,
     DtmfKey,
     DutchNumber,
     HeadsetName,
     PromptName,
-    TimeWindow,
     Timezone,
 )
 from dialplan.rules import cross_field_errors, inherit_reprompts
-from dialplan.yamlload import FieldErrors
 
 DEFAULT_INVALID_PROMPT = "ongeldige_keuze"
 DEFAULT_NO_INPUT_PROMPT = "geen_keuze"

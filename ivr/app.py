@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialplan.holder import CapacityHolder, MenuHolder
+from capacity.loader import CapacityHolder
+from common.yamlload import ConfigError
+from dialplan.holder import MenuHolder
 from dialplan.rules import uses_callbacks
-from dialplan.yamlload import ConfigError
 from ivr import logs
 from ivr.ari import AriClient
 from ivr.callback.desk import CallbackDesk

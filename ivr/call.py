@@ -11,8 +11,8 @@ from typing import Any
 
 import structlog
 
+from common.privacy import mask_number
 from ivr.ari import AriClient, AriError, AriNotFound, AriUnavailable
-from ivr.privacy import mask_number
 from ivr.router import Router
 
 log = structlog.get_logger(__name__)

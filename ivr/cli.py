@@ -95,7 +95,7 @@ def _callbacks(rest: list[str]) -> int:
 
 def _check_capacity(files: list[str]) -> int:
     from capacity.loader import load_capacity
-    from dialplan.yamlload import ConfigError
+    from common.yamlload import ConfigError
 
     status = 0
     for name in files:

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 
-from ivr.privacy import mask_number
-
-# Anything that looks like a phone number in a free-text field is masked too: a developer adding a log
-# line with an f-string must not be able to leak a number.
-_NUMBER = re.compile(r"(?<![\w.-])(?:\+|00)?\d[\d -]{7,}\d(?![\w.-])")
+from common.privacy import mask_text
 
 
 def _mask(value: Any) -> Any:
-    if isinstance(value, str):
-        return _NUMBER.sub(lambda m: mask_number(m.group(0)), value)
-    return value
+    # Anything that looks like a phone number in a free-text field is masked too: a developer adding a
+    # log line with an f-string must not be able to leak a number.
+    return mask_text(value) if isinstance(value, str) else value
 
 
 def mask_numbers(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

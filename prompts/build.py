@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dialplan.yamlload import ConfigError
+from common.yamlload import ConfigError
 from prompts.catalog import PromptCatalog, PromptSource
 from prompts.names import BEEP, HOLD_MUSIC
 

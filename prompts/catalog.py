@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, RootModel, StringConstraints
 
-from dialplan.yamlload import ConfigError, ConfigProblem, load_model
+from common.yamlload import ConfigError, ConfigProblem, load_model
 from prompts.names import TONES, is_valid_prompt_name
 from prompts.spoken import generated_texts
 

@@ -16,7 +16,7 @@ import structlog
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ivr.privacy import mask_number
+from common.privacy import mask_number
 from storage.models import (
     ACTIVE_STATUSES,
     NUMBER_SOURCES,
@@ -201,7 +201,7 @@ async def record_call_event(
 ) -> None:
     """Append an event to the log of a call (``detail`` must be JSON-serialisable).
 
-    Keep phone numbers out of ``detail`` or mask them (``ivr.privacy.mask_number``): events are for
+    Keep phone numbers out of ``detail`` or mask them (``common.privacy.mask_number``): events are for
     statistics and troubleshooting, not part of the patient's record.
     """
     if at is not None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr.privacy import mask_number
+from common.privacy import mask_number
 from storage.db import make_engine, session_factory
 from storage.models import CallbackRequest, Practice
 

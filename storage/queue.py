@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ivr.privacy import mask_number
+from common.privacy import mask_number
 from storage.models import NUMBER_SOURCES, QUEUE_STATUSES, CallbackRequest, NumberSource, QueueEntry
 from storage.retry import with_retry
 from storage.sql import insert_ignore

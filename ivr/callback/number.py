@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import structlog
 
+from common.phone import callback_number
 from dialplan.schema import CallbackAction
 from ivr.call import Call
-from ivr.phone_numbers import callback_number
 from prompts.spoken import say_number
 
 log = structlog.get_logger(__name__)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import structlog
 
 from capacity.planner import NoSlot, Offer
+from common.phone import callback_number
 from dialplan.schema import CallbackAction
 from ivr.ari import AriError, AriUnavailable
 from ivr.call import Call, CallGone
 from ivr.callback.desk import CallbackDesk
 from ivr.callback.number import SpoedRequested, ask_number
-from ivr.phone_numbers import callback_number
 from ivr.practice_db import DeskUnavailable
 from ivr.recording import record_message, recording_name
 from prompts.spoken import say_moment

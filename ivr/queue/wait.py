@@ -16,12 +16,12 @@ from datetime import datetime
 
 import structlog
 
+from common.phone import callback_number
 from dialplan.schema import CallbackAction, QueueAction
 from ivr.ari import AriNotFound
 from ivr.call import Call, quietly
 from ivr.callback.number import SpoedRequested, ask_number
 from ivr.connect import RingPlan, RingResult, Target, ring_and_bridge
-from ivr.phone_numbers import callback_number
 from ivr.practice_db import DeskUnavailable
 from ivr.queue.dispatcher import ASSIGNED, Dispatcher, Member
 from ivr.queue.store import QueueStore

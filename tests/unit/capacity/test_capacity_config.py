@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from capacity.config import CapacityConfig
-from capacity.timeofday import parse_clock, parse_window
+from common.calendar import parse_clock, parse_window
 
 
 def errors(settings: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:

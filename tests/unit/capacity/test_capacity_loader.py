@@ -11,7 +11,7 @@ import pytest
 import capacity
 from capacity.loader import load_capacity
 from capacity.planner import Offer, earliest_slot
-from dialplan.yamlload import ConfigError
+from common.yamlload import ConfigError
 
 DEMO = Path(capacity.__file__).parent / "examples" / "demo-capacity.yaml"
 AMS = ZoneInfo("Europe/Amsterdam")

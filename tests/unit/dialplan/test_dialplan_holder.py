@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from dialplan.holder import MenuHolder, ReloadStatus
-from dialplan.yamlload import ConfigError
+from common.watched import ReloadStatus
+from common.yamlload import ConfigError
+from dialplan.holder import MenuHolder
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from common.yamlload import load_model_text
 from dialplan.hours import is_open, next_opening
 from dialplan.schema import PracticeConfig
-from dialplan.yamlload import load_model_text
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

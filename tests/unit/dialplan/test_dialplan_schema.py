@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from common.yamlload import ConfigError, ConfigProblem, load_model, load_model_text
 from dialplan.schema import (
     BackAction,
     CallbackAction,
@@ -17,7 +18,6 @@ from dialplan.schema import (
     SpoedAction,
     SubmenuAction,
 )
-from dialplan.yamlload import ConfigError, ConfigProblem, load_model, load_model_text
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "dialplan" / "examples" / "demo-practice.yaml"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from common.yamlload import load_model
 from dialplan.schema import PracticeConfig
-from dialplan.yamlload import load_model
 from ivr.ari import AriError, AriUnavailable
 from ivr.controller import FALLBACK_CONTEXT, Controller
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from common.yamlload import ConfigError, load_model
 from dialplan.schema import PracticeConfig
-from dialplan.yamlload import ConfigError, load_model
 from prompts.catalog import PromptCatalog
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "dialplan" / "examples" / "demo-practice.yaml"

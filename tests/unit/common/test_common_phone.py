@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.phone_numbers import callback_number
+from common.phone import callback_number
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _DIGITS = re.compile(r"\d")
+_NUMBER = re.compile(r"(?<![\w.-])(?:\+|00)?\d[\d -]{7,}\d(?![\w.-])")
 
 
 def mask_number(number: str | None) -> str:
@@ -25,3 +26,8 @@ def mask_number(number: str | None) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """`text` with every phone-number-like part masked as `mask_number` does."""
+    return _NUMBER.sub(lambda m: mask_number(m.group(0)), text)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from common.privacy import mask_number
 from ivr.logs import mask_numbers
-from ivr.privacy import mask_number
 
 
 def test_mask_number_keeps_only_the_last_two_digits() -> None:

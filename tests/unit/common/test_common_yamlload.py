@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dialplan.schema import PracticeConfig
-from dialplan.yamlload import ConfigError, ConfigProblem, FieldErrors, load_model
+from common.yamlload import ConfigError, ConfigProblem, FieldErrors, load_model
 
 
 class Slot(BaseModel):
@@ -27,6 +27,22 @@ class Plan(BaseModel):
         if self.name == "bad":
             raise FieldErrors([(("slots", 1, "start"), "too early")])
         return self
+
+
+class Play(BaseModel):
+    action: Literal["play"]
+    timeout: int = 5
+
+
+class Headsets(BaseModel):
+    action: Literal["headsets"]
+    headsets: list[str] = []
+
+
+class Tree(BaseModel):
+    """A menu-like tree: options whose type is chosen by their `action` tag."""
+
+    options: dict[str, Annotated[Play | Headsets, Field(discriminator="action")]]
 
 
 def problems(path: Path, model: type[BaseModel] = Plan) -> list[ConfigProblem]:
@@ -107,19 +123,15 @@ def test_config_error_lists_every_problem_on_its_own_line(write_yaml) -> None:
     ]
 
 
-def test_union_tags_are_left_out_of_the_field(write_yaml, base_yaml: str, line_of) -> None:
-    """The discriminated union's tag (`submenu`) is not part of the reported field path."""
-    text = base_yaml.replace(
-        "        prompt: herhaalrecepten_menu\n", "        prompt: herhaalrecepten_menu\n        timeout: x\n"
-    )
-    (problem,) = problems(write_yaml(text), PracticeConfig)
-    assert (problem.line, problem.field) == (line_of(text, "timeout: x"), "menu.options.3.menu.timeout")
+def test_union_tags_are_left_out_of_the_field(write_yaml, line_of) -> None:
+    """The discriminated union's tag (`play`) is not part of the reported field path."""
+    text = 'options:\n  "3":\n    action: play\n    timeout: x\n'
+    (problem,) = problems(write_yaml(text), Tree)
+    assert (problem.line, problem.field) == (line_of(text, "timeout: x"), "options.3.timeout")
 
 
-def test_tag_equal_to_a_key_still_finds_the_field(write_yaml, base_yaml: str, line_of) -> None:
+def test_tag_equal_to_a_key_still_finds_the_field(write_yaml, line_of) -> None:
     """A `headsets` action with a `headsets:` key resolves to the list item, not the action."""
-    text = base_yaml.replace(
-        "{action: headsets, group: overige}", "{action: headsets, group: overige, headsets: [a1, 5]}"
-    )
-    (problem,) = problems(write_yaml(text), PracticeConfig)
-    assert (problem.line, problem.field) == (line_of(text, "headsets: [a1, 5]"), "menu.options.2.headsets.1")
+    text = 'options:\n  "2": {action: headsets, headsets: [a1, 5]}\n'
+    (problem,) = problems(write_yaml(text), Tree)
+    assert (problem.line, problem.field) == (line_of(text, "headsets: [a1, 5]"), "options.2.headsets.1")
