@@ -1,7 +1,9 @@
 """Holds a YAML config (the menu, the capacity) and swaps in a new version when the file changes, if valid.
 
 A call takes `holder.current` once when it starts and keeps that object, so a reload never changes a
-menu under a caller's feet and nothing else is needed to reload without dropping calls.
+menu under a caller's feet and nothing else is needed to reload without dropping calls. A subclass may
+also refuse a valid file that cannot replace the running one (`replacement_errors`), e.g. when an id
+that stored data hangs on would change.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from pydantic import BaseModel
 
-from common.yamlload import ConfigError, ConfigProblem, load_model_text
+from common.yamlload import ConfigError, ConfigProblem, Loc, decode, load_model_text, locate, read_limited
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +73,7 @@ class FileHolder(Generic[ModelT]):
         self._seen_hash = digest
         try:
             config = self._parse(data)
+            self._check_replacement(config, data)
         except ConfigError as exc:
             problems = [str(p) for p in exc.problems]
             log.warning(f"{self.what}_rejected", file=str(self._path), problems=problems)
@@ -79,6 +82,14 @@ class FileHolder(Generic[ModelT]):
         self._accepted_hash = digest
         log.info(f"{self.what}_reloaded", file=str(self._path))
         return ReloadOutcome(ReloadStatus.RELOADED)
+
+    def replacement_errors(self, current: ModelT, new: ModelT) -> list[tuple[Loc, str]]:
+        """Why the valid `new` version may not replace `current` while the program runs (default: none).
+
+        Each error is (location in the file, message), like FieldErrors; the file is then rejected at
+        that line and `current` stays.
+        """
+        return []
 
     async def watch(self, interval: float = 2.0) -> None:
         """Check the file every `interval` seconds, forever (run it as a task; cancel it to stop)."""
@@ -93,7 +104,8 @@ class FileHolder(Generic[ModelT]):
 
     def _snapshot(self) -> tuple[bytes | OSError, str]:
         try:
-            data = self._path.read_bytes()
+            # Bounded, so a huge file in the menu's place costs one refusal, not its size every check.
+            data = read_limited(self._path)
         except OSError as exc:
             # A stable pseudo-hash, so a file that stays missing is reported once, not every check.
             return exc, f"unreadable:{type(exc).__name__}"
@@ -104,8 +116,9 @@ class FileHolder(Generic[ModelT]):
         if isinstance(data, OSError):
             reason = "file not found" if isinstance(data, FileNotFoundError) else f"cannot read file: {data}"
             raise ConfigError([ConfigProblem(source, None, "(file)", reason)])
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError([ConfigProblem(source, None, "(file)", f"not UTF-8 text: {exc}")]) from None
-        return load_model_text(text, source, self.model, context=self._context)
+        return load_model_text(decode(data, source), source, self.model, context=self._context)
+
+    def _check_replacement(self, config: ModelT, data: bytes | OSError) -> None:
+        errors = self.replacement_errors(self._current, config)
+        if errors and isinstance(data, bytes):  # a parsed file was read, so `data` is its bytes
+            raise ConfigError(locate(data.decode("utf-8"), str(self._path), errors))

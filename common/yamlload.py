@@ -2,6 +2,12 @@
 
 Generic on purpose: the menu config and the capacity config both use it. Admins edit these files by
 hand, so every problem must point at the line they have to fix, not at a pydantic location tuple.
+
+A config file is small, so the loader refuses what no admin writes before anything else looks at it: a
+file over MAX_FILE_BYTES, and (common.yamlsafe) nesting deeper than MAX_DEPTH or more than MAX_NODES
+values once aliases are expanded (a few lines of `*alias` can otherwise stand for millions
+of values that pydantic validates one by one). Mapping keys are kept as written (`01:` stays "01", `no:`
+stays "no"), so two keys never turn into one and the check of a key sees what the admin typed.
 """
 
 from __future__ import annotations
@@ -14,9 +20,14 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from common.yamlsafe import LimitedLoader, TextKeyLoader, TooBig
+
 T = TypeVar("T", bound=BaseModel)
 
 Loc = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_PROBLEMS = 100  # reported; the rest is summed up in one line
 
 
 @dataclass(frozen=True)
@@ -58,16 +69,33 @@ class FieldErrors(ValueError):
 def load_model(path: Path, model: type[T], *, context: dict[str, Any] | None = None) -> T:
     """Read `path` and validate it as `model`; raise ConfigError with located problems."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_limited(path)
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(str(path), None, "(file)", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), None, "(file)", f"cannot read file: {exc}")]) from None
-    return load_model_text(text, str(path), model, context=context)
+    return load_model_text(decode(data, str(path)), str(path), model, context=context)
+
+
+def read_limited(path: Path) -> bytes:
+    """The file's bytes, but never more than one byte over MAX_FILE_BYTES (enough to refuse it)."""
+    with path.open("rb") as stream:
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
+def decode(data: bytes, source: str) -> str:
+    """The text of a config file's bytes; ConfigError when it is too large or not UTF-8."""
+    _check_size(len(data), source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(source, None, "(file)", f"not UTF-8 text: {exc}")]) from None
 
 
 def load_model_text(text: str, source: str, model: type[T], *, context: dict[str, Any] | None = None) -> T:
     """Like `load_model` for text already read (so a caller can hash exactly what was parsed)."""
+    # A character is at least one byte, so a long text is refused without encoding all of it.
+    _check_size(len(text) if len(text) > MAX_FILE_BYTES else len(text.encode("utf-8")), source)
     root = _compose(text, source)
     problems = _duplicate_keys(root, source)
     data = _construct(root, source)
@@ -78,13 +106,37 @@ def load_model_text(text: str, source: str, model: type[T], *, context: dict[str
     else:
         if not problems:
             return result
-    # In file order, so an admin can fix them top to bottom.
-    raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
+    # In file order, so an admin can fix them top to bottom; thousands of lines would help nobody.
+    problems.sort(key=lambda p: p.line or 0)
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems[MAX_PROBLEMS:] = [
+            ConfigProblem(source, None, "(file)", f"and {more} more problems after these")
+        ]
+    raise ConfigError(problems)
+
+
+def locate(text: str, source: str, errors: Sequence[tuple[Loc, str]]) -> list[ConfigProblem]:
+    """Problems found outside the loader (e.g. comparing two versions), placed at their lines in `text`."""
+    locator = _Locator(_compose(text, source), source)
+    return [locator.problem(loc, message) for loc, message in errors]
+
+
+def _check_size(size: int, source: str) -> None:
+    if size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // 1024
+        message = f"the file is larger than {limit} KiB; a config file is a few KiB (is it the right file?)"
+        raise ConfigError([ConfigProblem(source, None, "(file)", message)])
 
 
 def _compose(text: str, source: str) -> yaml.MappingNode:
+    loader = LimitedLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+    except TooBig as exc:
+        raise ConfigError(
+            [ConfigProblem(source, exc.line, _dotted(exc.loc) or "(top)", exc.message)]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -92,6 +144,8 @@ def _compose(text: str, source: str) -> yaml.MappingNode:
         raise ConfigError([ConfigProblem(source, line, "(yaml)", f"YAML syntax error: {message}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(source, None, "(yaml)", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
     if root is None:
         raise ConfigError([ConfigProblem(source, None, "(top)", "file is empty")])
     if not isinstance(root, yaml.MappingNode):
@@ -102,7 +156,7 @@ def _compose(text: str, source: str) -> yaml.MappingNode:
 
 
 def _construct(root: yaml.Node, source: str) -> Any:
-    loader = yaml.SafeLoader("")
+    loader = TextKeyLoader("")
     try:
         return loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
@@ -141,15 +195,16 @@ def _duplicate_keys(node: yaml.Node, source: str) -> list[ConfigProblem]:
 
 
 def _problems_from(exc: ValidationError, root: yaml.Node, source: str) -> list[ConfigProblem]:
+    locator = _Locator(root, source)
     problems: list[ConfigProblem] = []
     for error in exc.errors():
         loc: Loc = tuple(error["loc"])
         nested = (error.get("ctx") or {}).get("error")
         if isinstance(nested, FieldErrors):
             for sub_loc, message in nested.errors:
-                problems.append(_locate(root, loc + tuple(sub_loc), message, source))
+                problems.append(locator.problem(loc + tuple(sub_loc), message))
             continue
-        problems.append(_locate(root, loc, _message(error), source))
+        problems.append(locator.problem(loc, _message(error)))
     return problems
 
 
@@ -171,78 +226,98 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-def _locate(root: yaml.Node, loc: Loc, message: str, source: str) -> ConfigProblem:
-    line_node, field = _resolve(root, loc)
-    return ConfigProblem(source, _line(line_node), _dotted(tuple(field)) or "(top)", message)
+class _Locator:
+    """Finds the line and dotted field of a pydantic location in the composed YAML tree.
 
-
-def _resolve(node: yaml.Node, loc: Loc) -> tuple[yaml.Node, list[str | int]]:
-    """Follow `loc` through the YAML tree: the node whose line to report, and the dotted field parts.
-
-    Pydantic puts union tags (the `action:` value of a discriminated union) into `loc`; they are not
-    YAML keys. Both readings are tried and the one that follows the whole loc wins.
+    Each mapping's keys are indexed once: a file with thousands of wrong keys has thousands of
+    problems, and scanning the mapping for each of them took minutes.
     """
-    if not loc:
-        return node, []
-    part, rest = loc[0], loc[1:]
-    if part == "[key]":
-        return node, []
-    if isinstance(node, yaml.ScalarNode):
-        # Whatever is left under a scalar can only be tags of a union of scalar types.
-        return node, []
-    found = _child(node, part)
-    if found is not None:
-        key_node, value_node = found
-        if rest and rest[0] == "[key]":
-            return key_node, [part]
-        child_node, child_field = _resolve(value_node, rest)
-        if _complete(value_node, rest) or not _is_tag(node, part):
-            line_node = key_node if child_node is value_node else child_node
-            return line_node, [part, *child_field]
-    if _is_tag(node, part):
-        return _resolve(node, rest)
-    # A missing field: report the enclosing mapping, keep the field's name.
-    return node, [p for p in loc if p != "[key]"]
 
+    def __init__(self, root: yaml.Node, source: str) -> None:
+        self._root = root
+        self._source = source
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+        self._values: dict[int, frozenset[str]] = {}
 
-def _complete(node: yaml.Node, loc: Loc) -> bool:
-    """Whether every part of `loc` is a key or index below `node` (ignoring a trailing missing field)."""
-    if not loc:
-        return True
-    if loc[0] == "[key]" or isinstance(node, yaml.ScalarNode):
-        return True
-    found = _child(node, loc[0])
-    if found is not None:
-        return _complete(found[1], loc[1:])
-    return len(loc) == 1 and isinstance(node, yaml.MappingNode) and not _is_tag(node, loc[0])
+    def problem(self, loc: Loc, message: str) -> ConfigProblem:
+        line_node, field = self._resolve(self._root, loc)
+        return ConfigProblem(self._source, _line(line_node), _dotted(tuple(field)) or "(top)", message)
 
+    def _resolve(self, node: yaml.Node, loc: Loc) -> tuple[yaml.Node, list[str | int]]:
+        """Follow `loc` through the YAML tree: the node whose line to report, and the dotted field parts.
 
-def _is_tag(node: yaml.Node, part: str | int) -> bool:
-    if not isinstance(part, str) or not isinstance(node, yaml.MappingNode):
-        return False
-    if "[" in part:  # pydantic's names for non-discriminated union members, e.g. function-after[...]
-        return True
-    return any(isinstance(v, yaml.ScalarNode) and v.value == part for _, v in node.value)
+        Pydantic puts union tags (the `action:` value of a discriminated union) into `loc`; they are not
+        YAML keys. Both readings are tried and the one that follows the whole loc wins.
+        """
+        if not loc:
+            return node, []
+        part, rest = loc[0], loc[1:]
+        if part == "[key]":
+            return node, []
+        if isinstance(node, yaml.ScalarNode):
+            # Whatever is left under a scalar can only be tags of a union of scalar types.
+            return node, []
+        found = self._child(node, part)
+        if found is not None:
+            key_node, value_node = found
+            if rest and rest[0] == "[key]":
+                return key_node, [part]
+            child_node, child_field = self._resolve(value_node, rest)
+            if self._complete(value_node, rest) or not self._is_tag(node, part):
+                line_node = key_node if child_node is value_node else child_node
+                return line_node, [part, *child_field]
+        if self._is_tag(node, part):
+            return self._resolve(node, rest)
+        # A missing field: report the enclosing mapping, keep the field's name.
+        return node, [p for p in loc if p != "[key]"]
 
+    def _complete(self, node: yaml.Node, loc: Loc) -> bool:
+        """Whether every part of `loc` is a key or index below `node` (ignoring a trailing missing field)."""
+        if not loc:
+            return True
+        if loc[0] == "[key]" or isinstance(node, yaml.ScalarNode):
+            return True
+        found = self._child(node, loc[0])
+        if found is not None:
+            return self._complete(found[1], loc[1:])
+        return len(loc) == 1 and isinstance(node, yaml.MappingNode) and not self._is_tag(node, loc[0])
 
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    if isinstance(node, yaml.SequenceNode):
-        if isinstance(part, int) and 0 <= part < len(node.value):
-            item = node.value[part]
-            return item, item
+    def _is_tag(self, node: yaml.Node, part: str | int) -> bool:
+        if not isinstance(part, str) or not isinstance(node, yaml.MappingNode):
+            return False
+        if "[" in part:  # pydantic's names for non-discriminated union members, e.g. function-after[...]
+            return True
+        values = self._values.get(id(node))
+        if values is None:
+            values = frozenset(v.value for _, v in node.value if isinstance(v, yaml.ScalarNode))
+            self._values[id(node)] = values
+        return part in values
+
+    def _child(self, node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+        if isinstance(node, yaml.SequenceNode):
+            if isinstance(part, int) and 0 <= part < len(node.value):
+                item = node.value[part]
+                return item, item
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        keys = self._keys.get(id(node))
+        if keys is None:
+            keys = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    keys.setdefault(key_node.value, (key_node, value_node))
+            self._keys[id(node)] = keys
+        found = keys.get(str(part))
+        if found is not None or "<<" not in keys:
+            return found
+        merge_node = keys["<<"][1]
+        merged = merge_node.value if isinstance(merge_node, yaml.SequenceNode) else [merge_node]
+        for source in merged:
+            found = self._child(source, part)
+            if found is not None:
+                return found
         return None
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
-                return key_node, value_node
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
-                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for source in merged:
-                    found = _child(source, part)
-                    if found is not None:
-                        return found
-    return None
 
 
 def _line(node: yaml.Node) -> int:

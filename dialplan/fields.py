@@ -64,16 +64,73 @@ def _dutch_number(value: str) -> str:
 
 DutchNumber = Annotated[str, BeforeValidator(_number_is_text), AfterValidator(_dutch_number)]
 
-_ENDPOINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ENDPOINT = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
 def _endpoint_name(value: str) -> str:
     if not _ENDPOINT.match(value):
-        raise ValueError(f"{value!r} is not a PJSIP endpoint name; use letters, digits, _ . and -")
+        raise ValueError(
+            f"{value!r} is not a headset name: it must start with a letter and may then hold letters, "
+            "digits, _ . and - (a PJSIP endpoint named like a number collides with dialled numbers)"
+        )
     return value
 
 
 HeadsetName = Annotated[str, AfterValidator(_endpoint_name)]
+
+
+def _rings_someone(names: list[str]) -> list[str]:
+    if not names:
+        raise ValueError("an empty list rings nobody; leave `headsets` out to ring every headset")
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"names {name!r} twice")
+    return names
+
+
+HeadsetList = Annotated[list[HeadsetName], AfterValidator(_rings_someone)]
+
+_PRACTICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+MISSING_PRACTICE_ID = (
+    "required: the practice's permanent id, e.g. `id: huisartsenpraktijk-de-linde` (lowercase letters, "
+    "digits and -). The database keeps the practice's bookings, kept places and waiting callers under "
+    "this id: set it once and never change it, also not when the practice's name changes"
+)
+
+
+def _practice_id_is_text(value: Any) -> Any:
+    if value is None:
+        return ""  # `id:` with nothing after it: the same as leaving it out
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError('write an id of digits in quotes, e.g. id: "1234" (YAML reads 0123 as 83)')
+    return value
+
+
+def _practice_id(value: str) -> str:
+    if value == "":
+        raise ValueError(MISSING_PRACTICE_ID)
+    if not _PRACTICE_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a practice id: use 2 to 63 lowercase letters, digits and -, starting with a "
+            "letter or digit, e.g. huisartsenpraktijk-de-linde"
+        )
+    return value
+
+
+PracticeId = Annotated[str, BeforeValidator(_practice_id_is_text), AfterValidator(_practice_id)]
+
+_CALLER_ID_BREAKERS = re.compile(r'["<>\\\x00-\x1f\x7f]')
+
+
+def _practice_name(value: str) -> str:
+    if _CALLER_ID_BREAKERS.search(value):
+        raise ValueError(
+            'the name goes out as the caller id name of callbacks: leave out " < > \\ and line breaks'
+        )
+    return value
+
+
+PracticeName = Annotated[str, AfterValidator(_practice_name)]
 
 
 def _zone(value: str) -> str:

@@ -18,6 +18,38 @@ Loc = tuple[str | int, ...]
 
 _REPROMPT_FIELDS = ("invalid_prompt", "no_input_prompt")
 
+# The main menu is level 1. Callers get lost long before this; the limit keeps every recursive step
+# (inheriting prompts, pydantic, the cross-field rules, the menu runner) far from Python's own.
+MAX_MENU_LEVELS = 8
+
+
+def menu_depth_errors(data: Any) -> list[tuple[Loc, str]]:
+    """A problem at every submenu deeper than MAX_MENU_LEVELS, found on the raw data without recursing."""
+    if not isinstance(data, dict):
+        return []
+    errors: list[tuple[Loc, str]] = []
+    stack: list[tuple[Any, Loc, int]] = [(data.get("menu"), ("menu",), 1)]
+    while stack:
+        menu, loc, level = stack.pop()
+        if not isinstance(menu, dict):
+            continue
+        options = menu.get("options")
+        actions = list(options.items()) if isinstance(options, dict) else []
+        wheres: list[tuple[Loc, Any]] = [((*loc, "options", key), action) for key, action in actions]
+        wheres.append(((*loc, "default"), menu.get("default")))
+        for where, action in wheres:
+            if not (isinstance(action, dict) and action.get("action") == "submenu"):
+                continue
+            if level == MAX_MENU_LEVELS:
+                message = (
+                    f"menus may be nested at most {MAX_MENU_LEVELS} levels deep (the main menu is level 1); "
+                    "this submenu is one level deeper"
+                )
+                errors.append(((*where, "menu"), message))
+            else:
+                stack.append((action.get("menu"), (*where, "menu"), level + 1))
+    return errors
+
 
 def inherit_reprompts(data: Any, known_prompts: Collection[str] | None) -> Any:
     """Copy the root menu's invalid/no-input prompts into submenus that do not set their own.
@@ -99,9 +131,9 @@ def cross_field_errors(cfg: PracticeConfig) -> list[tuple[Loc, str]]:
                 errors += _unknown_headsets(cfg.headsets, action.headsets, (*where, "headsets"))
             if action.action == "callback":
                 errors += _callback_key_errors(action, spoed_key, where)
-            if action.action == "queue" and action.keep_place_key == spoed_key:
-                message = f"key {spoed_key} is the spoed key and must still mean spoed while waiting"
-                errors.append(((*where, "keep_place_key"), message))
+            if action.action == "queue":
+                errors += _queue_key_errors(action, spoed_key, where)
+            errors += _duty_errors(cfg, action, where)
     root_spoed = cfg.menu.options.get(spoed_key)
     if root_spoed is None:
         errors.append(
@@ -122,6 +154,43 @@ def _callback_key_errors(action: Any, spoed_key: str, loc: Loc) -> list[tuple[Lo
     if action.confirm_key == action.other_key:
         errors.append(((*loc, "other_key"), "must differ from confirm_key"))
     return errors
+
+
+def _queue_key_errors(action: Any, spoed_key: str, loc: Loc) -> list[tuple[Loc, str]]:
+    if action.keep_place_key is None:
+        return []  # nobody keeps a place here, so nobody is asked for a number either
+    errors: list[tuple[Loc, str]] = []
+    if action.keep_place_key == spoed_key:
+        message = f"key {spoed_key} is the spoed key and must still mean spoed while waiting"
+        errors.append(((*loc, "keep_place_key"), message))
+    for field in ("number_confirm_key", "number_again_key"):
+        if getattr(action, field) == spoed_key:
+            message = (
+                f"key {spoed_key} is the spoed key and must still mean spoed while a typed number is read "
+                "back; choose another key (and say it in the prompt terugbel_nummer_keuze)"
+            )
+            errors.append(((*loc, field), message))
+    if action.number_confirm_key == action.number_again_key:
+        errors.append(((*loc, "number_again_key"), "must differ from number_confirm_key"))
+    return errors
+
+
+def _duty_errors(cfg: PracticeConfig, action: Any, loc: Loc) -> list[tuple[Loc, str]]:
+    """An action that waits for the dispatcher needs a headset whose duties include that work."""
+    duties = {duty for headset in cfg.headsets.values() for duty in headset.duties}
+    if action.action == "queue" and "live" not in duties:
+        return [
+            (loc, "callers wait here for a headset with duty live, and no headset has it (headsets: duties)")
+        ]
+    if action.action == "callback" and "callbacks" not in duties:
+        message = "booked callbacks are made by headsets with duty callbacks, and no headset has it"
+        return [(loc, f"{message} (headsets: duties)")]
+    if action.action == "queue" and action.keep_place_key is not None and "callbacks" not in duties:
+        message = "kept places are called back by headsets with duty callbacks, and no headset has it"
+        return [
+            ((*loc, "keep_place_key"), f"{message}; set keep_place_key: null or give a headset that duty")
+        ]
+    return []
 
 
 def _unknown_headsets(defined: Collection[str], used: list[str] | None, loc: Loc) -> list[tuple[Loc, str]]:

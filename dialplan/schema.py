@@ -18,11 +18,14 @@ from dialplan.fields import (
     DayWindows,
     DtmfKey,
     DutchNumber,
+    HeadsetList,
     HeadsetName,
+    PracticeId,
+    PracticeName,
     PromptName,
     Timezone,
 )
-from dialplan.rules import cross_field_errors, inherit_reprompts
+from dialplan.rules import cross_field_errors, inherit_reprompts, menu_depth_errors
 
 DEFAULT_INVALID_PROMPT = "ongeldige_keuze"
 DEFAULT_NO_INPUT_PROMPT = "geen_keuze"
@@ -46,7 +49,7 @@ class HeadsetsAction(_Model):
     action: Literal["headsets"]
     group: str = Field(min_length=1)
     prompt: PromptName | None = None
-    headsets: list[HeadsetName] | None = None  # None: every headset of the practice
+    headsets: HeadsetList | None = None  # None: every headset of the practice
     strategy: Strategy = "all"
     ring_seconds: int = Field(15, ge=1, le=300)  # per headset, only for ordered
     timeout: int = Field(120, ge=1, le=3600)  # seconds in total before no_answer_prompt
@@ -88,12 +91,13 @@ class DialAction(_Model):
 class CallbackAction(_Model):
     """Offer the earliest callback time the practice can keep (capacity YAML), and book it on a key.
 
-    The keys may not be the spoed key: spoed must still break through while the offer plays.
+    The keys may not be the spoed key: spoed must still break through while the offer plays. The
+    defaults are what the packaged prompts say (terugbel_keuze, terugbel_nummer_keuze), with spoed on 1.
     """
 
     action: Literal["callback"]
-    confirm_key: DtmfKey = "1"  # "Toets 1 om deze tijd te bevestigen"
-    other_key: DtmfKey = "2"  # a later time; when reading back a typed number: type it again
+    confirm_key: DtmfKey = "2"  # "Toets 2 om deze tijd te bevestigen"
+    other_key: DtmfKey = "3"  # a later time; when reading back a typed number: type it again
     timeout: int = Field(6, ge=2, le=30)  # seconds to wait for a key after the offer
     number_attempts: int = Field(2, ge=1, le=5)  # typed numbers that may be invalid before giving up
     voice_note: bool = False  # after booking, the caller may say the question after a beep
@@ -105,7 +109,8 @@ class QueueAction(_Model):
 
     Callers hear their position and the expected wait (never raised once said). When the wait is long
     they may press `keep_place_key`, hang up, and keep their place: they are called back, headset first,
-    when it is their turn.
+    when it is their turn. A caller whose number is withheld types it, and confirms the read-back with
+    `number_confirm_key` or types it again with `number_again_key` (as terugbel_nummer_keuze says).
     """
 
     action: Literal["queue"]
@@ -117,6 +122,8 @@ class QueueAction(_Model):
     keep_place_key: DtmfKey | None = "5"  # None: callers cannot leave the line and keep their place
     keep_place_after_seconds: int = Field(180, ge=0, le=3600)  # offered when the expected wait is longer
     keep_place_when_ahead: int = Field(3, ge=0, le=100)  # ... or when more callers than this are ahead
+    number_confirm_key: DtmfKey = "2"  # "Toets 2 als dit nummer klopt"
+    number_again_key: DtmfKey = "3"  # "Toets 3 om het opnieuw in te toetsen"
     ring_seconds: int = Field(15, ge=5, le=120)  # ringing a free assistant before trying the next one
     max_wait_seconds: int = Field(1800, ge=60, le=7200)  # then the caller hears no_answer_prompt
     no_answer_prompt: PromptName | None = None
@@ -167,9 +174,11 @@ SubmenuAction.model_rebuild()
 
 
 class Practice(_Model):
-    """Who the caller is calling."""
+    """Who the caller is calling, and the id the database knows the practice by."""
 
-    name: str = Field(min_length=1)
+    # Required: the empty default is refused by PracticeId with a message that says what the id is for.
+    id: PracticeId = Field("", validate_default=True)
+    name: PracticeName = Field(min_length=1)
     number: DutchNumber
 
 
@@ -194,6 +203,12 @@ class CallbackDialing(_Model):
     max_attempts: int = Field(2, ge=1, le=10)
     done_key: DtmfKey = "1"  # the assistant marks the callback as handled
     not_reached_key: DtmfKey = "2"  # ... or as not reached (voicemail): it counts as a try
+
+    @model_validator(mode="after")
+    def _keys_differ(self) -> CallbackDialing:
+        if self.done_key == self.not_reached_key:
+            raise FieldErrors([(("not_reached_key",), "must differ from done_key")])
+        return self
 
 
 class OpeningHours(_Model):
@@ -230,7 +245,7 @@ class Spoed(_Model):
     key: DtmfKey = "1"
     prompt: PromptName
     strategy: Strategy = "all"
-    headsets: list[HeadsetName] | None = None  # None: every headset of the practice
+    headsets: HeadsetList | None = None  # None: every headset of the practice
     ring_seconds: int = Field(10, ge=1, le=120)  # per headset, only for ordered
     overflow_after: int = Field(25, ge=1, le=600)  # seconds until overflow_number is dialled instead
     overflow_number: DutchNumber
@@ -259,7 +274,11 @@ class PracticeConfig(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _inherit_reprompts(cls, data: Any, info: ValidationInfo) -> Any:
+    def _before_fields(cls, data: Any, info: ValidationInfo) -> Any:
+        # The depth first, without recursion: everything after it (and pydantic) recurses per level.
+        errors = menu_depth_errors(data)
+        if errors:
+            raise FieldErrors(errors)
         return inherit_reprompts(data, (info.context or {}).get("known_prompts"))
 
     @model_validator(mode="after")

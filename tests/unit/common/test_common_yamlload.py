@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from common.yamlload import ConfigError, ConfigProblem, FieldErrors, load_model
+from common.yamlload import ConfigError, ConfigProblem, FieldErrors, load_model, load_model_text
 
 
 class Slot(BaseModel):
@@ -135,3 +135,85 @@ def test_tag_equal_to_a_key_still_finds_the_field(write_yaml, line_of) -> None:
     text = 'options:\n  "2": {action: headsets, headsets: [a1, 5]}\n'
     (problem,) = problems(write_yaml(text), Tree)
     assert (problem.line, problem.field) == (line_of(text, "headsets: [a1, 5]"), "options.2.headsets.1")
+
+
+class Bag(BaseModel):
+    """Anything at all under `data`: only the loader's own limits can refuse such a file."""
+
+    data: Any = None
+
+
+class Counts(BaseModel):
+    counts: dict[str, int]
+
+
+def fan_out(levels: int, fan: int = 9) -> str:
+    """A 'billion laughs' file: each anchor is a list of `fan` aliases of the anchor before it."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, levels + 1):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * fan)}]")
+    return "data:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+def test_file_larger_than_the_limit_is_refused(write_yaml) -> None:
+    """A file over 256 KiB is refused as a whole, before it is parsed."""
+    text = "data: x\n" + "#" * (256 * 1024) + "\n"
+    (problem,) = problems(write_yaml(text), Bag)
+    assert (problem.line, problem.field) == (None, "(file)")
+    assert "larger than 256 KiB" in problem.message
+
+
+def test_text_larger_than_the_limit_is_refused() -> None:
+    """Text already read (the reload path) is held to the same size limit."""
+    with pytest.raises(ConfigError) as caught:
+        load_model_text("data: x\n" + "#" * (256 * 1024), "big.yaml", Bag)
+    assert "larger than 256 KiB" in caught.value.problems[0].message
+
+
+def test_alias_fan_out_is_refused_at_the_alias(write_yaml, line_of) -> None:
+    """Aliases that expand a small file into a huge tree are refused at the alias that crosses the limit."""
+    text = fan_out(6)
+    (problem,) = problems(write_yaml(text), Bag)
+    # l4 holds 9 x 7381 values: its second alias crosses the limit.
+    assert (problem.line, problem.field) == (line_of(text, "l4: &l4"), "data.l4.1")
+    assert "aliases" in problem.message and "20000" in problem.message
+
+
+def test_a_little_alias_reuse_is_fine(write_yaml) -> None:
+    """Aliases that stay well within the node limit load as usual."""
+    bag = load_model(write_yaml(fan_out(2)), Bag)
+    assert len(bag.data["l2"]) == 9 and bag.data["l2"][0][0] == ["x"] * 9
+
+
+def test_alias_into_its_own_anchor_is_refused(write_yaml) -> None:
+    """An alias inside the node it refers to (a loop) is refused instead of building an endless tree."""
+    (problem,) = problems(write_yaml("data: &loop\n  again: *loop\n"), Bag)
+    assert (problem.line, problem.field) == (2, "data.again")
+    assert "loop" in problem.message
+
+
+def test_too_many_nodes_without_aliases_are_refused(write_yaml) -> None:
+    """A file with more than 20000 values is refused even without aliases."""
+    (problem,) = problems(write_yaml("data: [" + "1, " * 20_000 + "1]\n"), Bag)
+    # The file itself, `data` and its list count too: item 19997 is value 20001.
+    assert (problem.line, problem.field) == (1, "data.19997")
+    assert "20000" in problem.message
+
+
+def test_nesting_deeper_than_the_limit_is_refused(write_yaml) -> None:
+    """Deep nesting is a located problem, never a RecursionError in the parser or the validator."""
+    (problem,) = problems(write_yaml("data: " + "[" * 1000 + "]" * 1000 + "\n"), Bag)
+    assert problem.line == 1 and problem.field.startswith("data.0.0.0")
+    assert "nested more than 64 levels deep" in problem.message
+
+
+def test_mapping_keys_are_read_as_written(write_yaml) -> None:
+    """Keys stay the text the admin wrote: `01` is not the number 1, and `no` is not False."""
+    counts = load_model(write_yaml("counts:\n  01: 1\n  1: 2\n  no: 3\n  null: 4\n"), Counts)
+    assert counts.counts == {"01": 1, "1": 2, "no": 3, "null": 4}
+
+
+def test_nesting_inside_keys_is_limited_too(write_yaml) -> None:
+    """Mappings nested as keys (`? {? {...}}`) count towards the depth limit like any other nesting."""
+    (problem,) = problems(write_yaml("data:\n  " + "? {" * 500 + "a: b" + "}: x" * 500 + "\n"), Bag)
+    assert "nested more than 64 levels deep" in problem.message

@@ -6,6 +6,7 @@ import pytest
 
 BASE_YAML = """\
 practice:
+  id: testpraktijk
   name: "Testpraktijk"
   number: "0201234567"
 headsets:

@@ -250,9 +250,10 @@ def test_unknown_timezone(write_yaml, base_yaml: str) -> None:
 
 def test_callback_confirm_key_may_not_be_the_spoed_key(write_yaml, base_yaml: str, line_of) -> None:
     """A callback offer confirming with the spoed key is refused: spoed must break through the offer."""
-    text = base_yaml.replace('    "2": {action: headsets, group: overige}', '    "2": {action: callback}')
+    callback = '    "2": {action: callback, confirm_key: "1", other_key: "3"}'
+    text = base_yaml.replace('    "2": {action: headsets, group: overige}', callback)
     problem = only_problem(write_yaml(text))
-    assert problem.line == line_of(text, '"2": {action: callback}')
+    assert problem.line == line_of(text, '"2": {action: callback')
     assert problem.field == "menu.options.2.confirm_key"
     assert "spoed key" in problem.message
 
