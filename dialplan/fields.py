@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, ValidationInfo
 
 from common.calendar import TimeWindow
-from common.phone import dutch_national
+from common.phone import dutch_national, dutch_number_problem
 from common.privacy import mask_number
 from prompts.names import is_valid_prompt_name
 
@@ -56,9 +56,10 @@ def _number_is_text(value: Any) -> Any:
 
 
 def _dutch_number(value: str) -> str:
+    problem = dutch_number_problem(value)
     national = dutch_national(value)
-    if national is None:
-        raise ValueError(f"{mask_number(value)} is not a valid Dutch phone number")
+    if problem is not None or national is None:
+        raise ValueError(f"{mask_number(value)}: {problem or 'not a valid Dutch phone number'}")
     return national
 
 
