@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from common.calendar import format_clock, normalize_clock, normalize_window, parse_clock, parse_window
+from common.room import has_room
 
 ClockText = Annotated[str, BeforeValidator(normalize_clock)]
 WindowText = Annotated[str, BeforeValidator(normalize_window)]
@@ -181,7 +182,8 @@ class CapacityConfig(BaseModel):
                     f"block {span}: a slot holds 0 calls ({formula}); add assistants or longer slots",
                 )
             )
-        elif self.priority_reserved_per_slot >= capacity:
+        elif not has_room(capacity, self.priority_reserved_per_slot, 0, 0, priority=False):
+            # The shared room rule, so this check can never disagree with the planner or the booking.
             messages.append(
                 (
                     ("assistants",),

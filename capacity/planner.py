@@ -26,6 +26,7 @@ from capacity.schedule import (
     weekday_slots,
 )
 from common.calendar import in_zone, require_aware
+from common.room import places_left
 
 __all__ = [
     "Booking",
@@ -70,11 +71,7 @@ def free_capacity(
     capacity: int, reserved: int, ordinary: int, priority_booked: int, *, priority: bool
 ) -> int:
     """Return how many more requests of the given kind fit in a slot (never negative)."""
-    if priority:
-        free = capacity - ordinary - priority_booked
-    else:
-        free = capacity - ordinary - max(reserved, priority_booked)
-    return max(0, free)
+    return max(0, places_left(capacity, reserved, ordinary, priority_booked, priority=priority))
 
 
 def earliest_slot(

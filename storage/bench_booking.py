@@ -94,10 +94,11 @@ async def run_bench(
 
 
 async def _check(sessions: async_sessionmaker[AsyncSession], bookings: int) -> tuple[int, bool]:
+    taken = SlotCounter.ordinary + SlotCounter.priority
     async with sessions() as session:
-        max_booked = await session.scalar(select(func.max(SlotCounter.booked)))
+        max_booked = await session.scalar(select(func.max(taken)))
         stored = await session.scalar(select(func.count()).select_from(CallbackRequest))
-        counted = await session.scalar(select(func.sum(SlotCounter.booked)))
+        counted = await session.scalar(select(func.sum(taken)))
     return int(max_booked or 0), stored == counted == bookings
 
 

@@ -1,10 +1,11 @@
 """Atomic booking and cancelling of callback slots, and the call event log.
 
-A slot's places are counted in ``slot_counter``. Booking takes a place with one conditional UPDATE
-(``booked < capacity``) and stores the request in the same transaction. Both databases serialise
-concurrent UPDATEs of one row (SQLite: one writer at a time; PostgreSQL: row lock, then re-checking
-the WHERE clause on the committed row), so the count can never pass the capacity, however many
-callers confirm the same slot at the same moment.
+A slot's active requests are counted in ``slot_counter``, ordinary and priority apart. Booking takes a
+place with one conditional UPDATE whose condition is the planner's own room rule (common.room, spelled
+in SQL) and stores the request in the same transaction. Both databases serialise concurrent UPDATEs of
+one row (SQLite: one writer at a time; PostgreSQL: row lock, then re-checking the WHERE clause on the
+committed row), so the counts can never break the rule, however many callers confirm the same slot at
+the same moment. A request that is cancelled or ends gives its place back (``release_place``).
 """
 
 from __future__ import annotations
@@ -17,18 +18,18 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.privacy import mask_number
-from storage.models import (
-    ACTIVE_STATUSES,
-    NUMBER_SOURCES,
-    REQUEST_SOURCES,
-    CallbackRequest,
-    CallEvent,
-    NumberSource,
-    RequestSource,
-    SlotCounter,
-)
+from common.room import has_room
+from storage.models import CallbackRequest, CallEvent, SlotCounter
 from storage.retry import with_retry
-from storage.sql import insert_ignore
+from storage.sql import greatest, insert_ignore
+from storage.status import (
+    ACTIVE_STATUSES,
+    NumberSource,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+    parse,
+)
 from storage.types import require_aware, utcnow
 
 log = structlog.get_logger(__name__)
@@ -47,45 +48,46 @@ async def book_callback(
     slot_end: datetime,
     capacity: int,
     phone: str,
-    number_source: NumberSource,
+    number_source: NumberSource | str,
     priority: bool = False,
-    source: RequestSource = "phone",
+    source: RequestSource | str = RequestSource.PHONE,
     reason: str | None = None,
     voice_note_ref: str | None = None,
     call_id: str | None = None,
+    reserved: int = 0,
 ) -> CallbackRequest | None:
-    """Take a place in the slot and store the callback request, or return None if the slot is full.
+    """Take a place in the slot and store the callback request, or return None if there is no room.
 
-    The request is committed before this returns, so the caller may confirm it to the patient.
+    ``capacity`` is the whole slot, ``reserved`` the part held back for priority requests: the planner's
+    numbers (``slot_capacity`` and ``priority_reserved_per_slot``), judged by the same rule
+    (common.room). The request is committed before this returns, so the caller may confirm it.
     """
     require_aware(slot_start=slot_start, slot_end=slot_end)
     if slot_end <= slot_start:
         raise ValueError("slot_end must be after slot_start")
-    if number_source not in NUMBER_SOURCES:
-        raise ValueError(f"unknown number_source {number_source!r}")
-    if source not in REQUEST_SOURCES:
-        raise ValueError(f"unknown source {source!r}")
+    number_source = parse(NumberSource, number_source, "number_source")
+    source = parse(RequestSource, source, "source")
+    if reserved < 0:
+        raise ValueError("reserved must not be negative")
     if capacity <= 0:
         return None
+    room = has_room(
+        capacity, reserved, _counter.c.ordinary, _counter.c.priority, priority=priority, greatest=greatest
+    )
+    taken_column = _counter.c.priority if priority else _counter.c.ordinary
 
     async def transaction() -> tuple[CallbackRequest | None, int | None]:
         async with sessions() as session, session.begin():
             # Writing first matters on SQLite: the transaction then starts by taking the write lock
             # (waiting via busy_timeout) instead of reading a snapshot that a later write could find stale.
             await session.execute(
-                insert_ignore(
-                    session, _counter, {"practice_id": practice_id, "slot_start": slot_start, "booked": 0}
-                )
+                insert_ignore(session, _counter, {"practice_id": practice_id, "slot_start": slot_start})
             )
             taken = await session.scalar(
                 update(_counter)
-                .where(
-                    _counter.c.practice_id == practice_id,
-                    _counter.c.slot_start == slot_start,
-                    _counter.c.booked < capacity,
-                )
-                .values(booked=_counter.c.booked + 1)
-                .returning(_counter.c.booked)
+                .where(_counter.c.practice_id == practice_id, _counter.c.slot_start == slot_start, room)
+                .values({taken_column: taken_column + 1})
+                .returning(_counter.c.ordinary + _counter.c.priority)
             )
             if taken is None:
                 return None, None
@@ -93,7 +95,7 @@ async def book_callback(
                 practice_id=practice_id,
                 phone=phone,
                 number_source=number_source,
-                kind="slot",
+                kind=RequestKind.SLOT,
                 slot_start=slot_start,
                 slot_end=slot_end,
                 due_at=slot_start,
@@ -101,7 +103,7 @@ async def book_callback(
                 source=source,
                 reason=reason,
                 voice_note_ref=voice_note_ref,
-                status="booked",
+                status=RequestStatus.BOOKED,
                 attempts=0,
                 call_id=call_id,
             )
@@ -111,7 +113,14 @@ async def book_callback(
 
     request, place = await with_retry(transaction, what="book_callback")
     if request is None:
-        log.info("slot_full", practice_id=practice_id, slot_start=slot_start.isoformat(), capacity=capacity)
+        log.info(
+            "slot_full",
+            practice_id=practice_id,
+            slot_start=slot_start.isoformat(),
+            capacity=capacity,
+            reserved=reserved,
+            priority=priority,
+        )
         return None
     log.info(
         "callback_booked",
@@ -120,6 +129,7 @@ async def book_callback(
         slot_start=slot_start.isoformat(),
         place=place,
         capacity=capacity,
+        reserved=reserved,
         phone=mask_number(phone),
         priority=priority,
         call_id=call_id,
@@ -127,33 +137,41 @@ async def book_callback(
     return request
 
 
+async def release_place(
+    session: AsyncSession, practice_id: int, slot_start: datetime | None, priority: bool
+) -> None:
+    """Give back the slot place of a request that stops being active, inside the caller's transaction.
+
+    Kept places (no slot) hold none. Never below zero, so a release that somehow runs twice is harmless.
+    """
+    if slot_start is None:
+        return
+    column = _counter.c.priority if priority else _counter.c.ordinary
+    await session.execute(
+        update(_counter)
+        .where(_counter.c.practice_id == practice_id, _counter.c.slot_start == slot_start, column > 0)
+        .values({column: column - 1})
+    )
+
+
 async def cancel_callback(sessions: Sessions, request_id: int) -> bool:
     """Cancel a booked callback and give its place back; False if it was not (or no longer) booked."""
 
     async def transaction() -> bool:
         async with sessions() as session, session.begin():
+            now = utcnow()
             # Conditional on status, so cancelling twice cannot release the place twice.
             slot = (
                 await session.execute(
                     update(_request)
-                    .where(_request.c.id == request_id, _request.c.status == "booked")
-                    .values(status="cancelled", updated_at=utcnow())
-                    .returning(_request.c.practice_id, _request.c.slot_start)
+                    .where(_request.c.id == request_id, _request.c.status == RequestStatus.BOOKED)
+                    .values(status=RequestStatus.CANCELLED, updated_at=now, ended_at=now)
+                    .returning(_request.c.practice_id, _request.c.slot_start, _request.c.priority)
                 )
             ).first()
             if slot is None:
                 return False
-            if slot.slot_start is None:  # a kept place holds no slot
-                return True
-            await session.execute(
-                update(_counter)
-                .where(
-                    _counter.c.practice_id == slot.practice_id,
-                    _counter.c.slot_start == slot.slot_start,
-                    _counter.c.booked > 0,
-                )
-                .values(booked=_counter.c.booked - 1)
-            )
+            await release_place(session, slot.practice_id, slot.slot_start, slot.priority)
             return True
 
     cancelled = await with_retry(transaction, what="cancel_callback")
@@ -175,7 +193,7 @@ async def bookings_between(
             select(CallbackRequest)
             .where(
                 CallbackRequest.practice_id == practice_id,
-                CallbackRequest.kind == "slot",
+                CallbackRequest.kind == RequestKind.SLOT,
                 CallbackRequest.slot_start >= start,
                 CallbackRequest.slot_start < end,
                 CallbackRequest.status.in_(ACTIVE_STATUSES),

@@ -26,9 +26,16 @@ def _upgrade_on(connection: Connection, config: Config, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+# Seconds one migration statement may run on PostgreSQL: a backfill of a large table can take far longer
+# than the few seconds a call's statement gets, but a hung server must still not block for ever.
+MIGRATION_COMMAND_TIMEOUT = 300.0
+
+
+async def upgrade(
+    url: str, revision: str = "head", *, command_timeout: float | None = MIGRATION_COMMAND_TIMEOUT
+) -> None:
     """Bring the database at ``url`` up to ``revision`` (the newest by default)."""
-    engine = make_engine(url, pool_size=1, max_overflow=0)
+    engine = make_engine(url, pool_size=1, max_overflow=0, command_timeout=command_timeout)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_upgrade_on, alembic_config(), revision)

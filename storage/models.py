@@ -6,8 +6,10 @@ uses ``create_all``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -24,29 +26,54 @@ from sqlalchemy import (
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.status import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    NumberSource,
+    QueueStatus,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+)
 from storage.types import JSONDict, UTCDateTime, utcnow
 
-NumberSource = Literal["caller_id", "typed", "online"]
-RequestSource = Literal["phone", "online"]
-Status = Literal["booked", "in_progress", "done", "not_reached", "cancelled"]
-Kind = Literal["slot", "kept_place"]
-QueueStatus = Literal["waiting", "connecting", "served", "kept", "abandoned"]
-
-NUMBER_SOURCES: tuple[str, ...] = ("caller_id", "typed", "online")
-REQUEST_SOURCES: tuple[str, ...] = ("phone", "online")
-STATUSES: tuple[str, ...] = ("booked", "in_progress", "done", "not_reached", "cancelled")
-# Statuses that occupy a place in a slot and that the planner still has to work through.
-ACTIVE_STATUSES: tuple[str, ...] = ("booked", "in_progress")
-# A slot booking, or a caller who left the live queue but kept their place in it.
-KINDS: tuple[str, ...] = ("slot", "kept_place")
-QUEUE_STATUSES: tuple[str, ...] = ("waiting", "connecting", "served", "kept", "abandoned")
+# The names older callers import from here; the enums themselves live in storage.status.
+Status = RequestStatus
+Kind = RequestKind
+NUMBER_SOURCES: tuple[str, ...] = tuple(NumberSource)
+REQUEST_SOURCES: tuple[str, ...] = tuple(RequestSource)
+STATUSES: tuple[str, ...] = tuple(RequestStatus)
+KINDS: tuple[str, ...] = tuple(RequestKind)
+QUEUE_STATUSES: tuple[str, ...] = tuple(QueueStatus)
+__all__ = [
+    "ACTIVE_STATUSES",
+    "FINAL_STATUSES",
+    "KINDS",
+    "NUMBER_SOURCES",
+    "QUEUE_STATUSES",
+    "REQUEST_SOURCES",
+    "STATUSES",
+    "Base",
+    "CallEvent",
+    "CallbackAttempt",
+    "CallbackRequest",
+    "Kind",
+    "NumberSource",
+    "Practice",
+    "QueueEntry",
+    "QueueStatus",
+    "RequestSource",
+    "SlotCounter",
+    "Status",
+]
 
 # The partial unique index that keeps two callbacks from dialling one number at the same time.
 PHONE_IN_PROGRESS_INDEX = "uq_callback_request_phone_in_progress"
-_IN_PROGRESS = "status = 'in_progress'"
+_IN_PROGRESS = f"status = '{RequestStatus.IN_PROGRESS.value}'"
 # A slot booking needs a real slot; a kept place has none.
 _SLOT_ORDER = (
-    "kind = 'kept_place' OR (slot_start IS NOT NULL AND slot_end IS NOT NULL AND slot_end > slot_start)"
+    f"kind = '{RequestKind.KEPT_PLACE.value}'"
+    " OR (slot_start IS NOT NULL AND slot_end IS NOT NULL AND slot_end > slot_start)"
 )
 
 # Explicit constraint names, so migrations can refer to them on both databases.
@@ -59,8 +86,8 @@ NAMING_CONVENTION = {
 }
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
+def _in(column: str, values: Iterable[StrEnum]) -> str:
+    quoted = ", ".join(f"'{v.value}'" for v in values)
     return f"{column} IN ({quoted})"
 
 
@@ -76,6 +103,7 @@ class Practice(Base):
     __tablename__ = "practice"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The stable id the admin sets once in the menu YAML (`practice.id`); name and number may change.
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     number: Mapped[str] = mapped_column(String(32))
@@ -91,10 +119,10 @@ class CallbackRequest(Base):
 
     __tablename__ = "callback_request"
     __table_args__ = (
-        CheckConstraint(_in("number_source", NUMBER_SOURCES), name="number_source"),
-        CheckConstraint(_in("source", REQUEST_SOURCES), name="source"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("number_source", NumberSource), name="number_source"),
+        CheckConstraint(_in("source", RequestSource), name="source"),
+        CheckConstraint(_in("status", RequestStatus), name="status"),
+        CheckConstraint(_in("kind", RequestKind), name="kind"),
         CheckConstraint(_SLOT_ORDER, name="slot_order"),
         CheckConstraint("attempts >= 0", name="attempts"),
         # The planner's and the listing's "callbacks of a day".
@@ -118,7 +146,9 @@ class CallbackRequest(Base):
     # E.164 or national digits, as given after validation.
     phone: Mapped[str] = mapped_column(String(32))
     number_source: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16), default="slot", server_default="slot")
+    kind: Mapped[str] = mapped_column(
+        String(16), default=RequestKind.SLOT, server_default=RequestKind.SLOT.value
+    )
     # NULL for kept places: they are called back in queue order, not in a slot.
     slot_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     slot_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -128,17 +158,23 @@ class CallbackRequest(Base):
     # When a kept place's caller arrived in the live queue.
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    source: Mapped[str] = mapped_column(String(16), default="phone", server_default="phone")
+    source: Mapped[str] = mapped_column(
+        String(16), default=RequestSource.PHONE, server_default=RequestSource.PHONE.value
+    )
     reason: Mapped[str | None] = mapped_column(Text)
     # Name or path of the recording; the audio itself is not stored in the database.
     voice_note_ref: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="booked", server_default="booked")
+    status: Mapped[str] = mapped_column(
+        String(16), default=RequestStatus.BOOKED, server_default=RequestStatus.BOOKED.value
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     call_id: Mapped[str | None] = mapped_column(String(128))
     # Why the request ended as it did, for the assistants (e.g. "2x geprobeerd, pt niet bereikbaar").
     outcome_note: Mapped[str | None] = mapped_column(Text)
+    # When it reached a final status (done, not_reached, cancelled): retention counts from here.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CallbackAttempt(Base):
@@ -166,7 +202,7 @@ class QueueEntry(Base):
 
     __tablename__ = "queue_entry"
     __table_args__ = (
-        CheckConstraint(_in("status", QUEUE_STATUSES), name="status"),
+        CheckConstraint(_in("status", QueueStatus), name="status"),
         # The queue order: group rank first, then arrival.
         Index(None, "practice_id", "status", "rank", "arrived_at"),
     )
@@ -181,7 +217,9 @@ class QueueEntry(Base):
     # Lower goes first (colleagues before patients).
     rank: Mapped[int] = mapped_column(Integer)
     arrived_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="waiting", server_default="waiting")
+    status: Mapped[str] = mapped_column(
+        String(16), default=QueueStatus.WAITING, server_default=QueueStatus.WAITING.value
+    )
     announced_wait_seconds: Mapped[int | None] = mapped_column(Integer)
     # Set when the caller kept their place: the callback request that now holds it.
     callback_request_id: Mapped[int | None] = mapped_column(
@@ -208,15 +246,21 @@ class CallEvent(Base):
 
 
 class SlotCounter(Base):
-    """Places taken in one slot of one practice: the row that makes booking atomic.
+    """Places taken in one slot of one practice by its active requests: the row that makes booking atomic.
 
-    Every booking increments it with a conditional UPDATE, which both databases serialise per row, so
-    concurrent callers can never push it past the slot's capacity.
+    Ordinary and priority places are counted apart because the room rule (common.room) treats them
+    differently. Every booking increments one of them with a conditional UPDATE, which both databases
+    serialise per row, so concurrent callers can never push the slot past what the rule allows. A request
+    that is cancelled or reaches a final status gives its place back.
     """
 
     __tablename__ = "slot_counter"
-    __table_args__ = (CheckConstraint("booked >= 0", name="booked"),)
+    __table_args__ = (
+        CheckConstraint("ordinary >= 0", name="ordinary"),
+        CheckConstraint("priority >= 0", name="priority"),
+    )
 
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), primary_key=True)
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
-    booked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ordinary: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -15,17 +15,34 @@ from sqlalchemy import Table, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.privacy import mask_number
-from storage.models import NUMBER_SOURCES, QUEUE_STATUSES, CallbackRequest, NumberSource, QueueEntry
+from storage.models import CallbackRequest, QueueEntry
 from storage.retry import with_retry
 from storage.sql import insert_ignore
+from storage.status import (
+    WAITING_STATUSES,
+    NumberSource,
+    QueueStatus,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+    parse,
+)
 from storage.types import require_aware, utcnow
 
 log = structlog.get_logger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 
-# Statuses of callers still on the line in the queue (connecting: an assistant is being rung for them).
-WAITING_STATUSES: tuple[str, ...] = ("waiting", "connecting")
+__all__ = [
+    "WAITING_STATUSES",
+    "announce_wait",
+    "close_stale_entries",
+    "entry_by_channel",
+    "join_queue",
+    "keep_place",
+    "set_queue_status",
+    "waiting_entries",
+]
 
 _entry: Table = QueueEntry.__table__  # type: ignore[assignment]
 
@@ -54,7 +71,7 @@ async def join_queue(
         "group": group,
         "rank": rank,
         "arrived_at": arrived_at,
-        "status": "waiting",
+        "status": QueueStatus.WAITING,
         "updated_at": utcnow(),
     }
 
@@ -88,15 +105,14 @@ async def waiting_entries(sessions: Sessions, practice_id: int) -> list[QueueEnt
 
 
 async def set_queue_status(
-    sessions: Sessions, entry_id: int, status: str, *, expect: Collection[str] | None = None
+    sessions: Sessions, entry_id: int, status: QueueStatus | str, *, expect: Collection[str] | None = None
 ) -> bool:
     """Set the entry's status, only if its current status is in ``expect`` (when given).
 
     Returns whether it changed, so two parties racing for one caller (an assistant coming free, the
     caller keeping their place) can tell who won.
     """
-    if status not in QUEUE_STATUSES:
-        raise ValueError(f"unknown queue status {status!r}")
+    status = parse(QueueStatus, status, "queue status")
     statement = update(_entry).where(_entry.c.id == entry_id)
     if expect is not None:
         statement = statement.where(_entry.c.status.in_(list(expect)))
@@ -139,7 +155,7 @@ async def announce_wait(sessions: Sessions, entry_id: int, seconds: int) -> int:
 
 
 async def keep_place(
-    sessions: Sessions, entry_id: int, *, phone: str, number_source: NumberSource, now: datetime
+    sessions: Sessions, entry_id: int, *, phone: str, number_source: NumberSource | str, now: datetime
 ) -> CallbackRequest | None:
     """Turn a waiting caller into a callback request that keeps the place of their arrival.
 
@@ -149,8 +165,7 @@ async def keep_place(
     require_aware(now=now)
     if not phone:
         raise ValueError("a kept place needs a number to call back")
-    if number_source not in NUMBER_SOURCES:
-        raise ValueError(f"unknown number_source {number_source!r}")
+    number_source = parse(NumberSource, number_source, "number_source")
 
     async def transaction() -> CallbackRequest | None:
         async with sessions() as session, session.begin():
@@ -158,8 +173,8 @@ async def keep_place(
             entry = (
                 await session.execute(
                     update(_entry)
-                    .where(_entry.c.id == entry_id, _entry.c.status == "waiting")
-                    .values(status="kept", updated_at=now)
+                    .where(_entry.c.id == entry_id, _entry.c.status == QueueStatus.WAITING)
+                    .values(status=QueueStatus.KEPT, updated_at=now)
                     .returning(_entry.c.practice_id, _entry.c.call_id, _entry.c.arrived_at)
                 )
             ).first()
@@ -169,13 +184,13 @@ async def keep_place(
                 practice_id=entry.practice_id,
                 phone=phone,
                 number_source=number_source,
-                kind="kept_place",
+                kind=RequestKind.KEPT_PLACE,
                 slot_start=None,
                 slot_end=None,
                 due_at=entry.arrived_at,
                 queued_at=entry.arrived_at,
-                source="phone",
-                status="booked",
+                source=RequestSource.PHONE,
+                status=RequestStatus.BOOKED,
                 attempts=0,
                 call_id=entry.call_id,
                 created_at=now,
@@ -218,3 +233,34 @@ async def entry_by_channel(sessions: Sessions, practice_id: int, channel_id: str
                 .limit(1)
             )
         ).one_or_none()
+
+
+async def close_stale_entries(
+    sessions: Sessions, practice_id: int, live_channel_ids: Collection[str], now: datetime
+) -> int:
+    """Mark the practice's waiting and connecting callers whose channel is gone as abandoned; return how many.
+
+    ``live_channel_ids`` are the channels Asterisk still has, listed after ``now``: entries that
+    arrived at or after ``now`` are left alone, since their channel may be newer than the list.
+    """
+    require_aware(now=now)
+    live = list(live_channel_ids)
+
+    async def transaction() -> int:
+        async with sessions() as session, session.begin():
+            statement = update(_entry).where(
+                _entry.c.practice_id == practice_id,
+                _entry.c.status.in_(WAITING_STATUSES),
+                _entry.c.arrived_at < now,
+            )
+            if live:
+                statement = statement.where(_entry.c.channel_id.not_in(live))
+            closed = await session.scalars(
+                statement.values(status=QueueStatus.ABANDONED, updated_at=now).returning(_entry.c.id)
+            )
+            return len(closed.all())
+
+    closed = await with_retry(transaction, what="close_stale_entries")
+    if closed:
+        log.info("queue_stale_entries_closed", practice_id=practice_id, closed=closed)
+    return closed

@@ -1,7 +1,14 @@
-"""Deleting patient data past its retention period (AVG: keep no longer than needed)."""
+"""Deleting patient data past its retention period (AVG: keep no longer than needed).
+
+Only requests that are over go: in a final status (done, not_reached, cancelled) and ended before the
+cutoff. A request still booked or in progress stays however old its slot, because a patient is still
+waiting for that call (issue 8, defect 7). The recordings the deleted requests point at are handed back
+so that the caller deletes the audio too (storage.recordings), after the rows are gone.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -10,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import CallbackAttempt, CallbackRequest, CallEvent, QueueEntry, SlotCounter
 from storage.retry import with_retry
+from storage.status import FINAL_STATUSES
+from storage.types import require_aware
 
 log = structlog.get_logger(__name__)
 
@@ -20,27 +29,44 @@ _counter: Table = SlotCounter.__table__  # type: ignore[assignment]
 _queue: Table = QueueEntry.__table__  # type: ignore[assignment]
 
 
-async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: datetime) -> int:
-    """Delete callback requests whose slot ended before ``cutoff``, their attempts, older events and queue.
+@dataclass(frozen=True)
+class Purged:
+    """What one purge deleted, and the recordings of the deleted requests (stored-recording names)."""
 
-    Kept places have no slot; they go by their due time (queue arrival or last retry). Returns the
-    number of deleted requests, attempts, events and queue entries. Counters of past slots left without
-    requests go too; they hold no personal data, so they are not counted.
+    requests: int = 0
+    attempts: int = 0
+    queue_entries: int = 0
+    events: int = 0
+    voice_note_refs: tuple[str, ...] = ()
+
+    @property
+    def deleted(self) -> int:
+        """Rows of patient data deleted in all (slot counters hold none and are not counted)."""
+        return self.requests + self.attempts + self.queue_entries + self.events
+
+
+async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: datetime) -> Purged:
+    """Delete requests that ended before ``cutoff`` with their attempts, and older queue entries and events.
+
+    Returns the counts and the ``voice_note_ref`` of every deleted request: delete those recordings
+    (storage.recordings.delete_recordings) once this has returned. Counters of past slots left without
+    requests go too.
     """
-    if cutoff.tzinfo is None or cutoff.utcoffset() is None:
-        raise ValueError("cutoff must be timezone-aware")
+    require_aware(cutoff=cutoff)
 
-    async def transaction() -> int:
+    async def transaction() -> Purged:
         async with sessions() as session, session.begin():
-            # By slot end, not creation time: a request booked long ago for a recent slot is still in use.
-            is_old = func.coalesce(_request.c.slot_end, _request.c.due_at) < cutoff
-            old_requests = select(_request.c.id).where(is_old)
-            # Explicit rather than relying on ON DELETE CASCADE, so the count is exact on both databases.
-            attempts = await session.execute(delete(_attempt).where(_attempt.c.request_id.in_(old_requests)))
-            # Before the requests: a kept place is never due before its entry arrived, so no entry kept
-            # from here on points at a request deleted below.
+            # By when it ended, not by its slot: a request booked for a slot long past may still be due.
+            # updated_at covers rows ended by hand, without ended_at.
+            ended = func.coalesce(_request.c.ended_at, _request.c.updated_at)
+            is_old = and_(_request.c.status.in_(FINAL_STATUSES), ended < cutoff)
+            # Written first: on SQLite the transaction then holds the write lock before it reads.
             queued = await session.execute(delete(_queue).where(_queue.c.arrived_at < cutoff))
-            requests = await session.execute(delete(_request).where(is_old))
+            old = select(_request.c.id).where(is_old)
+            # Explicit rather than relying on ON DELETE CASCADE, so the count is exact on both databases.
+            attempts = await session.execute(delete(_attempt).where(_attempt.c.request_id.in_(old)))
+            refs = await session.scalars(delete(_request).where(is_old).returning(_request.c.voice_note_ref))
+            deleted_refs = list(refs)
             events = await session.execute(delete(_event).where(_event.c.at < cutoff))
             still_booked = exists().where(
                 and_(
@@ -49,9 +75,20 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
                 )
             )
             await session.execute(delete(_counter).where(_counter.c.slot_start < cutoff, ~still_booked))
-            counted = (attempts, requests, events, queued)
-            return sum(result.rowcount for result in counted)  # type: ignore[attr-defined]
+            return Purged(
+                requests=len(deleted_refs),
+                attempts=attempts.rowcount,  # type: ignore[attr-defined]
+                queue_entries=queued.rowcount,  # type: ignore[attr-defined]
+                events=events.rowcount,  # type: ignore[attr-defined]
+                voice_note_refs=tuple(ref for ref in deleted_refs if ref),
+            )
 
-    deleted = await with_retry(transaction, what="purge_older_than")
-    log.info("retention_purge", cutoff=cutoff.isoformat(), deleted=deleted)
-    return deleted
+    purged = await with_retry(transaction, what="purge_older_than")
+    log.info(
+        "retention_purge",
+        cutoff=cutoff.isoformat(),
+        deleted=purged.deleted,
+        requests=purged.requests,
+        voice_notes=len(purged.voice_note_refs),
+    )
+    return purged

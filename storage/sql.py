@@ -1,13 +1,14 @@
-"""INSERT ... ON CONFLICT DO NOTHING, spelled for whichever database the session uses."""
+"""SQL spelled for whichever database the session uses: insert-or-ignore and the maximum of two values."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Integer, Table, case, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -> Insert:
@@ -18,3 +19,13 @@ def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -
     if dialect == "sqlite":
         return sqlite.insert(table).values(**values).on_conflict_do_nothing()
     raise NotImplementedError(f"unsupported database {dialect!r}")
+
+
+def greatest(a: int | ColumnElement[int], b: int | ColumnElement[int]) -> ColumnElement[int]:
+    """Return the larger of two integer values as SQL: the ``greatest`` that common.room takes.
+
+    A CASE rather than GREATEST (PostgreSQL) or two-argument max (SQLite): one spelling for both.
+    """
+    left = a if isinstance(a, ColumnElement) else literal(a, Integer)
+    right = b if isinstance(b, ColumnElement) else literal(b, Integer)
+    return case((left > right, left), else_=right)

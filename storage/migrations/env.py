@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.db import make_engine
+from storage.migrate import MIGRATION_COMMAND_TIMEOUT
 from storage.models import Base
 
 config = context.config
@@ -40,7 +41,7 @@ def _cli_url() -> str:
 
 
 async def _run_with_own_engine(url: str) -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, command_timeout=MIGRATION_COMMAND_TIMEOUT)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_configure)

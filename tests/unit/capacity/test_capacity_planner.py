@@ -234,3 +234,13 @@ def test_slot_capacity_formula_and_non_slots() -> None:
     assert slot_capacity(config(calls_per_assistant_per_hour=20), at(MONDAY, "10:15")) == 5
     assert slot_capacity(cfg, at(MONDAY, "10:10")) == 0
     assert slot_capacity(cfg, at(MONDAY, "11:00")) == 0
+
+
+def test_priority_booking_in_the_reserve_leaves_room_for_an_ordinary_caller() -> None:
+    """Capacity 3 with 1 reserved, one priority and one ordinary booked: one ordinary place is left."""
+    cfg = config(calls_per_assistant_per_hour=12, priority_reserved_per_slot=1)  # 3 per 15-minute slot
+    now = at(MONDAY, "09:00")
+    ten = at(MONDAY, "10:00")
+    bookings = [Booking(ten, priority=True), Booking(ten)]
+    assert earliest_slot(cfg, bookings, now) == Offer(ten, at(MONDAY, "10:15"), remaining=0)
+    assert offered(earliest_slot(cfg, [*bookings, Booking(ten)], now)) == at(MONDAY, "10:15")

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capacity.config import CapacityConfig
-from capacity.planner import Booking, NoSlot, Offer, earliest_slot
+from capacity.planner import Booking, NoSlot, Offer, earliest_slot, free_capacity
+from common.room import places_left
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = dt.UTC
@@ -225,3 +226,12 @@ def test_order_of_bookings_does_not_matter(
     assert earliest_slot(cfg, shuffled, now, priority=priority) == earliest_slot(
         cfg, bookings, now, priority=priority
     )
+
+
+@given(st.integers(1, 30), st.integers(0, 29), st.integers(0, 30), st.integers(0, 30), st.booleans())
+def test_free_capacity_is_the_shared_room_rule(
+    capacity: int, reserved: int, ordinary: int, priority_booked: int, priority: bool
+) -> None:
+    """The planner counts room exactly as the atomic booking does: by common.room (defect 24)."""
+    expected = max(0, places_left(capacity, reserved, ordinary, priority_booked, priority=priority))
+    assert free_capacity(capacity, reserved, ordinary, priority_booked, priority=priority) == expected

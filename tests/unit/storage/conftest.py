@@ -64,6 +64,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database, for what only PostgreSQL has (e.g. a server-side statement timeout)."""
+    url = await _scratch_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_database(pg_admin_url(), url)
+
+
+@pytest.fixture
 async def migrated_url(database_url: str) -> str:
     """The database with the schema created by the migrations."""
     await upgrade(database_url)

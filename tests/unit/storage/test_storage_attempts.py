@@ -275,3 +275,86 @@ async def test_naive_times_are_refused(sessions: Sessions, practice: Practice) -
         await claim_callback(sessions, 1, headset="hs-1", now=naive)
     with pytest.raises(ValueError, match="timezone-aware"):
         await recover_in_progress(sessions, practice.id, naive)
+
+
+@pytest.mark.parametrize("outcome", ["interrupted", "assistant_no_answer", "failed"])
+async def test_an_answered_attempt_is_done_whatever_the_outcome(
+    sessions: Sessions, practice: Practice, outcome: str
+) -> None:
+    """Once the patient answered, finishing as e.g. interrupted (graceful stop) never rebooks (defect 2)."""
+    request = await _slot(sessions, practice)
+    attempt = await _claim(sessions, request)
+    await mark_patient_dialled(sessions, attempt.id, "chan-patient", "chan-headset")
+    await mark_patient_answered(sessions, attempt.id, NINE + MINUTE)
+
+    done = await finish_attempt(sessions, attempt.id, outcome, now=NINE + 3 * MINUTE, **PROTOCOL)
+
+    assert (done.status, done.attempts) == ("done", 1)
+    assert await due_callbacks(sessions, practice.id, NINE + QUARTER) == []
+    stored = await _get(sessions, CallbackAttempt, attempt.id)
+    assert isinstance(stored, CallbackAttempt) and stored.outcome == "reached"
+
+
+async def test_voicemail_after_answer_still_counts_as_not_reached(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """A voicemail picking up answers the channel, but the assistant's 'not reached' stands."""
+    request = await _slot(sessions, practice)
+    attempt = await _claim(sessions, request)
+    await mark_patient_dialled(sessions, attempt.id, "chan-patient", "chan-headset")
+    await mark_patient_answered(sessions, attempt.id, NINE + MINUTE)
+    back = await finish_attempt(sessions, attempt.id, "voicemail", now=NINE + 2 * MINUTE, **PROTOCOL)
+    assert (back.status, back.attempts, back.due_at) == ("booked", 1, NINE + 2 * MINUTE + RETRY)
+
+
+async def test_interrupted_while_the_patient_rang_counts_as_a_try(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """A stop while the patient's phone rang is a try: retried after retry_after, not at once."""
+    request = await _slot(sessions, practice)
+    attempt = await _claim(sessions, request)
+    await mark_patient_dialled(sessions, attempt.id, "chan-patient", "chan-headset")
+
+    back = await finish_attempt(sessions, attempt.id, "interrupted", now=NINE + 2 * MINUTE, **PROTOCOL)
+
+    assert (back.status, back.attempts, back.due_at) == ("booked", 1, NINE + 2 * MINUTE + RETRY)
+    stored = await _get(sessions, CallbackAttempt, attempt.id)
+    assert isinstance(stored, CallbackAttempt) and stored.outcome == "not_reached"
+
+
+async def test_failed_attempts_keep_the_place_until_the_cap(sessions: Sessions, practice: Practice) -> None:
+    """Unexpected errors do not count as tries; the third ends the request for a manual call (defect 9)."""
+    request = await _slot(sessions, practice)
+    for n in range(1, 3):
+        attempt = await _claim(sessions, request, NINE + n * MINUTE)
+        assert attempt.attempt_no == 1
+        back = await finish_attempt(
+            sessions, attempt.id, "failed", now=NINE + n * MINUTE, max_failures=3, **PROTOCOL
+        )
+        assert (back.status, back.attempts, back.due_at, back.outcome_note) == ("booked", 0, NINE, None)
+
+    last = await _claim(sessions, request, NINE + 3 * MINUTE)
+    final = await finish_attempt(
+        sessions, last.id, "failed", now=NINE + 3 * MINUTE, max_failures=3, **PROTOCOL
+    )
+
+    assert (final.status, final.attempts) == ("not_reached", 0)
+    assert final.outcome_note == "technische storing, handmatig terugbellen"
+    assert await due_callbacks(sessions, practice.id, NINE + QUARTER) == []
+
+
+async def test_failures_and_tries_are_counted_apart(sessions: Sessions, practice: Practice) -> None:
+    """A failure between two tries neither uses up a try nor resets the failure count."""
+    request = await _slot(sessions, practice)
+    first = await _claim(sessions, request)
+    await finish_attempt(sessions, first.id, "failed", now=NINE, max_failures=2, **PROTOCOL)
+    second = await _claim(sessions, request)
+    after_try = await finish_attempt(sessions, second.id, "not_reached", now=NINE, max_failures=2, **PROTOCOL)
+    assert (after_try.status, after_try.attempts) == ("booked", 1)
+    third = await _claim(sessions, request, NINE + RETRY)
+    final = await finish_attempt(sessions, third.id, "failed", now=NINE + RETRY, max_failures=2, **PROTOCOL)
+    assert (final.status, final.attempts, final.outcome_note) == (
+        "not_reached",
+        1,
+        "technische storing, handmatig terugbellen",
+    )

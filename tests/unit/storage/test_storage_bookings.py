@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.attempts import claim_callback, finish_attempt
 from storage.bookings import book_callback, bookings_between, cancel_callback, record_call_event
 from storage.models import CallbackRequest, CallEvent, Practice, SlotCounter
 from storage.practices import ensure_practice
@@ -39,7 +40,7 @@ async def _book(
 async def _counter(sessions: Sessions, practice: Practice, start: datetime = SLOT) -> int:
     async with sessions() as session:
         counter = await session.get(SlotCounter, (practice.id, start))
-        return counter.booked if counter else 0
+        return counter.ordinary + counter.priority if counter else 0
 
 
 async def test_booking_stores_the_request_before_returning(sessions: Sessions, practice: Practice) -> None:
@@ -183,3 +184,28 @@ async def test_kept_places_take_no_slot(
     assert [r.id for r in found] == [booked.id]
     assert await cancel_callback(sessions, kept.id) is True
     assert await _counter(sessions, practice) == 1
+
+
+async def test_ordinary_requests_never_take_the_reserve(sessions: Sessions, practice: Practice) -> None:
+    """Capacity 3 with 1 reserved: two ordinary requests fit, the third place is for a priority one."""
+    booked = [
+        await _book(sessions, practice, capacity=3, reserved=1, phone=f"060000000{i}") for i in range(3)
+    ]
+    assert [b is not None for b in booked] == [True, True, False]
+    assert await _book(sessions, practice, capacity=3, reserved=1, priority=True) is not None
+    assert await _book(sessions, practice, capacity=3, reserved=1, priority=True) is None
+    with pytest.raises(ValueError, match="reserved"):
+        await _book(sessions, practice, capacity=3, reserved=-1)
+
+
+async def test_a_request_that_ends_gives_its_place_back(sessions: Sessions, practice: Practice) -> None:
+    """A reached call leaves the active requests, so the counter the booking checks drops with it."""
+    first = await _book(sessions, practice, capacity=1)
+    assert first is not None
+    attempt = await claim_callback(sessions, first.id, headset="hs-1", now=SLOT)
+    assert attempt is not None
+    await finish_attempt(
+        sessions, attempt.id, "reached", now=SLOT, retry_after=timedelta(minutes=5), max_attempts=2
+    )
+    assert await _counter(sessions, practice) == 0
+    assert await _book(sessions, practice, capacity=1, phone="0687654321") is not None

@@ -45,7 +45,9 @@ async def _caller_taking_next_free_slot(sessions: Sessions, practice: Practice, 
 async def _stored_per_slot(sessions: Sessions) -> tuple[Counter[datetime], dict[datetime, int]]:
     async with sessions() as session:
         requests = Counter((await session.scalars(select(CallbackRequest.slot_start))).all())
-        counters = {c.slot_start: c.booked for c in (await session.scalars(select(SlotCounter))).all()}
+        counters = {
+            c.slot_start: c.ordinary + c.priority for c in (await session.scalars(select(SlotCounter))).all()
+        }
     return requests, counters
 
 

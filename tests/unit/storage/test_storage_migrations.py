@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Integer, String, column, inspect, select, table
+from sqlalchemy import Boolean, Integer, String, column, inspect, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -183,6 +183,130 @@ async def test_downgrade_to_0001_and_back(database_url: str) -> None:
     )
     assert counts == [2, 2]
     await upgrade(database_url)
+    diff = await _inspect(
+        database_url,
+        lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata),
+    )
+    assert diff == []
+
+
+_REQUEST_0002 = table(
+    "callback_request",
+    column("id", Integer()),
+    column("practice_id", Integer()),
+    column("priority", Boolean()),
+    *(column(c, String()) for c in ("phone", "number_source", "kind", "status")),
+    *(column(c, UTCDateTime()) for c in ("slot_start", "slot_end", "due_at", "created_at", "updated_at")),
+)
+_COUNTER_0002 = table(
+    "slot_counter",
+    column("practice_id", Integer()),
+    column("slot_start", UTCDateTime()),
+    column("booked", Integer()),
+)
+ENDED = datetime(2025, 3, 3, 9, 40, tzinfo=UTC)
+# (slot minutes past nine or None for a kept place, priority, status); what 0002 counted per slot.
+_ROWS_0002 = [
+    (0, False, "booked"),
+    (0, False, "in_progress"),
+    (0, True, "booked"),
+    (0, False, "done"),
+    (0, True, "cancelled"),
+    (15, True, "not_reached"),
+    (15, True, "booked"),
+    (None, False, "booked"),
+    (None, False, "done"),
+]
+
+
+async def _fill_0002(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            practice_id = await connection.scalar(
+                _PRACTICE_0001.insert()
+                .values(slug="de-linde", name="De Linde", number="0201234567")
+                .returning(column("id", Integer()))
+            )
+            for request_id, (minutes, priority, status) in enumerate(_ROWS_0002, start=1):
+                start = SLOT.replace(minute=minutes) if minutes is not None else None
+                await connection.execute(
+                    _REQUEST_0002.insert().values(
+                        id=request_id,
+                        practice_id=practice_id,
+                        phone=f"06{request_id:08d}",
+                        number_source="typed",
+                        kind="slot" if start is not None else "kept_place",
+                        status=status,
+                        priority=priority,
+                        slot_start=start,
+                        slot_end=start + timedelta(minutes=15) if start is not None else None,
+                        due_at=start or SLOT,
+                        created_at=SLOT,
+                        updated_at=ENDED,
+                    )
+                )
+            # 0002 counted every booking not cancelled, done or not.
+            for minutes, booked in ((0, 4), (15, 2), (30, 0)):
+                await connection.execute(
+                    _COUNTER_0002.insert().values(
+                        practice_id=practice_id, slot_start=SLOT.replace(minute=minutes), booked=booked
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def _counters(url: str) -> dict[datetime, tuple[int, ...]]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda c: [col["name"] for col in inspect(c).get_columns("slot_counter")]
+            )
+            counted = [c for c in ("ordinary", "priority", "booked") if c in columns]
+            counter = table("slot_counter", column("slot_start", UTCDateTime()), *map(column, counted))
+            rows = (await connection.execute(select(counter))).all()
+    finally:
+        await engine.dispose()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+async def test_upgrade_from_0002_counts_ordinary_and_priority_places_apart(database_url: str) -> None:
+    """0003 counts each slot's active ordinary and priority requests apart and dates finished ones."""
+    await upgrade(database_url, "0002")
+    await _fill_0002(database_url)
+    await upgrade(database_url)
+
+    assert await _counters(database_url) == {
+        SLOT: (2, 1),
+        SLOT.replace(minute=15): (0, 1),
+        SLOT.replace(minute=30): (0, 0),
+    }
+    engine = make_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            requests = (await session.scalars(select(CallbackRequest).order_by(CallbackRequest.id))).all()
+    finally:
+        await engine.dispose()
+    assert [r.ended_at for r in requests] == [
+        ENDED if status in ("done", "not_reached", "cancelled") else None for _, _, status in _ROWS_0002
+    ]
+
+
+async def test_downgrade_to_0002_and_back(database_url: str) -> None:
+    """0003 rolls back to one count per slot and applies again with the same counts."""
+    await upgrade(database_url, "0002")
+    await _fill_0002(database_url)
+    await upgrade(database_url)
+    await _downgrade(database_url, "0002")
+    assert await _counters(database_url) == {
+        SLOT: (3,),
+        SLOT.replace(minute=15): (1,),
+        SLOT.replace(minute=30): (0,),
+    }
+    await upgrade(database_url)
+    assert (await _counters(database_url))[SLOT] == (2, 1)
     diff = await _inspect(
         database_url,
         lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata),

@@ -13,6 +13,7 @@ from storage.models import CallbackRequest, Practice, QueueEntry
 from storage.practices import ensure_practice
 from storage.queue import (
     announce_wait,
+    close_stale_entries,
     entry_by_channel,
     join_queue,
     keep_place,
@@ -217,3 +218,36 @@ async def test_naive_arrival_is_refused(sessions: Sessions, practice: Practice) 
             rank=1,
             arrived_at=NINE.replace(tzinfo=None),
         )
+
+
+async def test_entries_of_channels_gone_are_closed_as_abandoned(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """Waiting and connecting callers whose channel is no longer live become abandoned (defect 27)."""
+    live = await _join(sessions, practice, "live", 0)
+    gone = await _join(sessions, practice, "gone", 1)
+    connecting = await _join(sessions, practice, "connecting", 2)
+    served = await _join(sessions, practice, "served", 3)
+    late = await _join(sessions, practice, "late", 20)  # joined after the live channels were listed
+    other = await ensure_practice(sessions, slug="het-anker", name="Het Anker", number="0107654321")
+    elsewhere = await _join(sessions, other, "elsewhere", 0)
+    await set_queue_status(sessions, connecting.id, "connecting")
+    await set_queue_status(sessions, served.id, "served")
+
+    closed = await close_stale_entries(sessions, practice.id, {"chan-live"}, NINE + 10 * MINUTE)
+
+    assert closed == 2
+    async with sessions() as session:
+        statuses = {
+            row.id: row.status for row in await session.execute(select(QueueEntry.id, QueueEntry.status))
+        }
+    assert statuses == {
+        live.id: "waiting",
+        gone.id: "abandoned",
+        connecting.id: "abandoned",
+        served.id: "served",
+        late.id: "waiting",
+        elsewhere.id: "waiting",
+    }
+    assert [e.id for e in await waiting_entries(sessions, practice.id)] == [live.id, late.id]
+    assert await close_stale_entries(sessions, practice.id, {"chan-live"}, NINE + 10 * MINUTE) == 0

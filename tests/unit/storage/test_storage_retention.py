@@ -1,4 +1,4 @@
-"""Purging patient data past the retention limit."""
+"""Purging patient data past the retention limit: only finished requests, and their recordings."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.bookings import book_callback, record_call_event
+from storage.attempts import claim_callback, finish_attempt
+from storage.bookings import book_callback, cancel_callback, record_call_event
 from storage.models import CallbackAttempt, CallbackRequest, CallEvent, Practice, QueueEntry, SlotCounter
 from storage.queue import join_queue
 from storage.retention import purge_older_than
@@ -20,22 +21,31 @@ if TYPE_CHECKING:  # the storage tests' conftest, which pytest imports itself
 Sessions = async_sessionmaker[AsyncSession]
 CUTOFF = datetime(2025, 1, 1, tzinfo=UTC)
 QUARTER = timedelta(minutes=15)
+PROTOCOL = {"retry_after": timedelta(minutes=5), "max_attempts": 2}
 
 
-async def _book_with_attempt(sessions: Sessions, practice: Practice, start: datetime) -> int:
+async def _book(
+    sessions: Sessions, practice: Practice, start: datetime, phone: str = "0612345678", **extra: object
+) -> CallbackRequest:
     request = await book_callback(
         sessions,
         practice_id=practice.id,
         slot_start=start,
         slot_end=start + QUARTER,
         capacity=5,
-        phone="0612345678",
+        phone=phone,
         number_source="caller_id",
+        **extra,  # type: ignore[arg-type]
     )
     assert request is not None
-    async with sessions() as session, session.begin():
-        session.add(CallbackAttempt(request_id=request.id, started_at=start, outcome="no_answer"))
-    return request.id
+    return request
+
+
+async def _done(sessions: Sessions, request: CallbackRequest, at: datetime) -> None:
+    """Call the request back at `at` and reach the patient: it ends then, with one attempt."""
+    attempt = await claim_callback(sessions, request.id, headset="hs-1", now=at)
+    assert attempt is not None
+    await finish_attempt(sessions, attempt.id, "reached", now=at, **PROTOCOL)
 
 
 async def _count(sessions: Sessions, model: type) -> int:
@@ -43,39 +53,111 @@ async def _count(sessions: Sessions, model: type) -> int:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_purge_deletes_old_requests_attempts_and_events_only(
+async def _ids(sessions: Sessions) -> list[int]:
+    async with sessions() as session:
+        return list((await session.scalars(select(CallbackRequest.id).order_by(CallbackRequest.id))).all())
+
+
+async def test_purge_deletes_old_finished_requests_attempts_and_events_only(
     sessions: Sessions, practice: Practice
 ) -> None:
-    """Rows before the cutoff go and are counted; newer rows stay."""
-    await _book_with_attempt(sessions, practice, CUTOFF - timedelta(days=400))
-    await _book_with_attempt(sessions, practice, CUTOFF - timedelta(days=1))
-    kept = await _book_with_attempt(sessions, practice, CUTOFF + timedelta(days=1))
+    """Requests that ended before the cutoff go with their attempts and old events; newer rows stay."""
+    for days in (400, 1):
+        old = await _book(sessions, practice, CUTOFF - timedelta(days=days))
+        await _done(sessions, old, CUTOFF - timedelta(days=days))
+    kept = await _book(sessions, practice, CUTOFF + timedelta(days=1))
+    await _done(sessions, kept, CUTOFF + timedelta(days=1))
     for at in (CUTOFF - timedelta(days=2), CUTOFF + timedelta(hours=1)):
         await record_call_event(
             sessions, practice_id=practice.id, call_id="c", kind="hangup", detail={}, at=at
         )
 
-    deleted = await purge_older_than(sessions, CUTOFF)
+    purged = await purge_older_than(sessions, CUTOFF)
 
-    assert deleted == 2 + 2 + 1  # requests, their attempts, one event
-    async with sessions() as session:
-        assert (await session.scalars(select(CallbackRequest.id))).all() == [kept]
+    assert (purged.requests, purged.attempts, purged.events, purged.queue_entries) == (2, 2, 1, 0)
+    assert purged.deleted == 5
+    assert await _ids(sessions) == [kept.id]
     assert await _count(sessions, CallbackAttempt) == 1
     assert await _count(sessions, CallEvent) == 1
     assert await _count(sessions, SlotCounter) == 1
 
 
-async def test_purge_keeps_a_slot_that_ends_after_the_cutoff(sessions: Sessions, practice: Practice) -> None:
-    """A request whose slot straddles the cutoff is still in use and stays."""
-    await _book_with_attempt(sessions, practice, CUTOFF - timedelta(minutes=5))
-    assert await purge_older_than(sessions, CUTOFF) == 0
+async def test_purge_never_deletes_a_request_that_is_still_due(
+    sessions: Sessions, practice: Practice, kept_place: KeepPlace
+) -> None:
+    """Booked and in-progress requests stay, however old their slot or queue place (defect 7)."""
+    booked = await _book(sessions, practice, CUTOFF - timedelta(days=30), phone="0600000001")
+    calling = await _book(sessions, practice, CUTOFF - timedelta(days=30), phone="0600000002")
+    assert await claim_callback(sessions, calling.id, headset="hs-1", now=CUTOFF - timedelta(days=3))
+    kept = await kept_place(CUTOFF - timedelta(days=20), "0600000003")
+
+    purged = await purge_older_than(sessions, CUTOFF)
+
+    assert purged.requests == 0
+    assert await _ids(sessions) == [booked.id, calling.id, kept.id]
+    assert await _count(sessions, SlotCounter) == 1
+
+
+async def test_purge_goes_by_when_a_request_ended_not_by_its_slot(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """An old slot called back after the cutoff stays; a future slot cancelled long ago goes."""
+    late = await _book(sessions, practice, CUTOFF - timedelta(days=10), phone="0600000001")
+    await _done(sessions, late, CUTOFF + timedelta(minutes=1))
+    cancelled = await _book(sessions, practice, CUTOFF + timedelta(days=5), phone="0600000002")
+    await cancel_callback(sessions, cancelled.id)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(CallbackRequest)
+            .where(CallbackRequest.id == cancelled.id)
+            .values(ended_at=CUTOFF - timedelta(days=1))
+        )
+
+    purged = await purge_older_than(sessions, CUTOFF)
+
+    assert purged.requests == 1
+    assert await _ids(sessions) == [late.id]
+
+
+async def test_purge_returns_the_voice_notes_of_deleted_requests(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """Every deleted request's recording reference comes back, so the audio can be deleted too."""
+    old = await _book(
+        sessions, practice, CUTOFF - timedelta(days=3), voice_note_ref="terugbelverzoek/20241229T091500Z-a"
+    )
+    await _done(sessions, old, CUTOFF - timedelta(days=3))
+    silent = await _book(sessions, practice, CUTOFF - timedelta(days=3), phone="0600000009")
+    await _done(sessions, silent, CUTOFF - timedelta(days=3))
+    due = await _book(
+        sessions,
+        practice,
+        CUTOFF - timedelta(days=3),
+        phone="0600000008",
+        voice_note_ref="terugbelverzoek/20241229T091500Z-b",
+    )
+
+    purged = await purge_older_than(sessions, CUTOFF)
+
+    assert purged.voice_note_refs == ("terugbelverzoek/20241229T091500Z-a",)
+    assert await _ids(sessions) == [due.id]
+
+
+async def test_purge_keeps_a_request_that_ends_after_the_cutoff(
+    sessions: Sessions, practice: Practice
+) -> None:
+    """A request finished just after the cutoff is still within its retention period."""
+    request = await _book(sessions, practice, CUTOFF - timedelta(minutes=5))
+    await _done(sessions, request, CUTOFF + timedelta(minutes=5))
+    assert (await purge_older_than(sessions, CUTOFF)).deleted == 0
     assert await _count(sessions, CallbackRequest) == 1
     assert await _count(sessions, SlotCounter) == 1
 
 
 async def test_purge_on_an_empty_database_deletes_nothing(sessions: Sessions) -> None:
     """Running the daily purge with nothing to do is fine and reports zero."""
-    assert await purge_older_than(sessions, CUTOFF) == 0
+    purged = await purge_older_than(sessions, CUTOFF)
+    assert (purged.deleted, purged.voice_note_refs) == (0, ())
 
 
 async def test_purge_refuses_a_naive_cutoff(sessions: Sessions) -> None:
@@ -84,12 +166,13 @@ async def test_purge_refuses_a_naive_cutoff(sessions: Sessions) -> None:
         await purge_older_than(sessions, CUTOFF.replace(tzinfo=None))
 
 
-async def test_purge_deletes_old_queue_entries_and_kept_places(
+async def test_purge_deletes_old_queue_entries_and_finished_kept_places(
     sessions: Sessions, practice: Practice, kept_place: KeepPlace
 ) -> None:
-    """Queue entries go by arrival, kept places (which have no slot) by their due time."""
-    await kept_place(CUTOFF - timedelta(days=3), call_id="c-old")
-    kept = (await kept_place(CUTOFF + timedelta(minutes=1), call_id="c-new")).id
+    """Queue entries go by arrival, kept places by when they ended, like any request."""
+    old = await kept_place(CUTOFF - timedelta(days=3), call_id="c-old")
+    await _done(sessions, old, CUTOFF - timedelta(days=2))
+    kept = (await kept_place(CUTOFF + timedelta(minutes=1), "0687654321", call_id="c-new")).id
     await join_queue(
         sessions,
         practice_id=practice.id,
@@ -101,9 +184,9 @@ async def test_purge_deletes_old_queue_entries_and_kept_places(
         arrived_at=CUTOFF - timedelta(hours=1),
     )
 
-    deleted = await purge_older_than(sessions, CUTOFF)
+    purged = await purge_older_than(sessions, CUTOFF)
 
-    assert deleted == 1 + 2  # the old kept place, two old queue entries
+    assert (purged.requests, purged.attempts, purged.queue_entries) == (1, 1, 2)
+    assert await _ids(sessions) == [kept]
     async with sessions() as session:
-        assert (await session.scalars(select(CallbackRequest.id))).all() == [kept]
         assert (await session.scalars(select(QueueEntry.call_id))).all() == ["c-new"]
