@@ -199,7 +199,7 @@ class CallbackDialing(_Model):
 
     headset_ring_seconds: int = Field(20, ge=5, le=120)
     patient_ring_seconds: int = Field(30, ge=5, le=120)
-    retry_after_seconds: int = Field(300, ge=1, le=86400)  # seed 001: 2 tries, 5 minutes apart
+    retry_after_seconds: int = Field(300, ge=1, le=86400)  # docs/domain-facts.md §1: 2 tries, 5 minutes apart
     max_attempts: int = Field(2, ge=1, le=10)
     done_key: DtmfKey = "1"  # the assistant marks the callback as handled
     not_reached_key: DtmfKey = "2"  # ... or as not reached (voicemail): it counts as a try

@@ -1,42 +1,70 @@
-"""`terugbel run`: the menu, capacity, prompts, database and ARI put together, and run."""
+"""`terugbel run`: the composition root. Every object of the controller is built and wired here, nowhere else.
+
+Start-up order matters (issue 8, defects 14, 15, 21): the configuration and every prompt the code plays are
+checked before anything runs; the schema is migrated in the background until it works (callbacks and the
+queue wait for it, spoed does not); the controller acts only while it holds the practice's lease; after
+connecting it reconciles first, so callers still waiting from before a restart are back in line before the
+dispatcher connects anyone.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from capacity.loader import CapacityHolder
 from common.yamlload import ConfigError
 from dialplan.holder import MenuHolder
 from dialplan.rules import uses_callbacks
-from ivr import logs
-from ivr.ari import AriClient
-from ivr.callback.desk import CallbackDesk
-from ivr.controller import Controller
-from ivr.practice_db import PracticeIdentity, PracticeRegistry
+from dialplan.schema import PracticeConfig
+from ivr import log_events as ev
+from ivr import logs, sounds
+from ivr.ari import AriClient, EventStream
+from ivr.ari.port import Ari
+from ivr.callback.dialout import DialOutContext, dial_out
+from ivr.callback.store import CallbackStore, no_capacity
+from ivr.callback.upkeep import recover_then_sweep
+from ivr.core.activation import Supervisor
+from ivr.core.controller import Controller
+from ivr.core.lease import lease_for
+from ivr.core.media import Media
+from ivr.core.reconcile import Reconciler
+from ivr.db.door import Database
+from ivr.db.practice import PracticeIdentity, PracticeRegistry
+from ivr.db.schema import migrate_until_ready
+from ivr.menu.flows import MenuFlows
+from ivr.queue.dispatcher import Dispatcher
+from ivr.queue.due import DueCallbacks
 from ivr.queue.store import QueueStore
+from ivr.queue.wait import Queue
+from ivr.queue.waiting import WaitingCallers
+from ivr.retention import purge_forever
 from ivr.settings import Settings
 from prompts.build import build_prompts
 from prompts.catalog import PromptCatalog
-from storage.db import is_sqlite, make_engine, session_factory
+from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
-from storage.retention import purge_older_than
 
 log = structlog.get_logger(__name__)
 
-RETENTION_INTERVAL = timedelta(hours=6)
+
+def clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def run_app(settings: Settings) -> int:
     """Check the configuration, build the prompts, and run the controller until SIGTERM/SIGINT."""
-    logs.configure(settings.log_format)
-    catalog = PromptCatalog(texts_path=settings.prompts_texts, recordings_dir=settings.practice_recordings)
     try:
+        catalog = PromptCatalog(
+            texts_path=settings.prompts_texts, recordings_dir=settings.practice_recordings
+        )
         menus = MenuHolder(settings.menu, catalog.names())
         capacity = CapacityHolder(settings.capacity) if settings.capacity else None
     except ConfigError as exc:
@@ -49,80 +77,181 @@ def run_app(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    missing = sorted(sounds.required() - catalog.names())
+    if missing:
+        print(
+            "terugbel run: these prompts are played by the controller but exist neither in the prompt "
+            f"texts nor as a recording: {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 2
+    logs.configure(settings.log_format)
     report = build_prompts(catalog, settings.sounds_dir)
     log.info("prompts_ready", sounds_dir=str(settings.sounds_dir), built=len(report.built))
     try:
-        asyncio.run(_serve(settings, menus, capacity, catalog))
+        asyncio.run(_main(settings, menus, capacity, catalog))
     except KeyboardInterrupt:
         pass
     return 0
 
 
-async def _serve(
+async def _main(
     settings: Settings, menus: MenuHolder, capacity: CapacityHolder | None, catalog: PromptCatalog
 ) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)  # type: ignore[union-attr]
+    try:
+        await serve(settings, menus, capacity, catalog)
+    except asyncio.CancelledError:
+        log.info(ev.CONTROLLER_STOPPED)
+
+
+async def serve(
+    settings: Settings, menus: MenuHolder, capacity: CapacityHolder | None, catalog: PromptCatalog
+) -> None:
+    """Everything that lives as long as the process: database, ARI client, watchers, the supervisor."""
     url = settings.resolved_database_url()
-    if is_sqlite(url):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    sessions = session_factory(engine)
-    await _migrate(url)
+    engine = make_engine(url)  # creates the SQLite folder and files private (storage.db)
+    db = Database(session_factory(engine))
     practice = menus.current.practice
-    # One registered practice row for the offer and the queue; registered on first use.
-    registry = PracticeRegistry(sessions, PracticeIdentity.from_name(practice.name, practice.number))
-    desk = CallbackDesk(sessions, registry.id, lambda: capacity.current) if capacity is not None else None
-    queue_store = QueueStore(sessions, registry.id)
+    registry = PracticeRegistry(
+        db, PracticeIdentity(key=practice.id, name=practice.name, number=practice.number)
+    )
+    callbacks = CallbackStore(
+        db, registry, (lambda: capacity.current) if capacity is not None else no_capacity
+    )
+    queue_store = QueueStore(db, registry)
     ari = AriClient(
         settings.ari_url,
         settings.ari_user,
         settings.ari_password.get_secret_value(),
         pool_size=settings.ari_pool_size,
     )
-    sounds = str(settings.sounds_dir)
-    controller = Controller(
-        ari,
-        menus,
-        app=settings.app,
-        media=lambda name: catalog.media_uri(name, sounds),
-        outbound_template=settings.outbound_template,
-        heartbeat=settings.heartbeat_seconds,
-        desk=desk,
-        queue_store=queue_store,
-    )
-    background = [asyncio.create_task(_retention(sessions, settings.retention_days), name="retention")]
+    sounds_dir = str(settings.sounds_dir)
+    media = Media(lambda name: catalog.media_uri(name, sounds_dir), settings.sounds_dir)
+
+    async def activate() -> None:
+        await _act(settings, menus, ari, media, db, callbacks, queue_store)
+
+    supervisor = Supervisor(lease_for(url, practice.id, settings.data_dir), activate)
+    background = [
+        asyncio.create_task(migrate_until_ready(db, lambda: upgrade(url)), name="migrate"),
+        asyncio.create_task(menus.watch(), name="menu-watch"),
+    ]
     if capacity is not None:
         background.append(asyncio.create_task(capacity.watch(), name="capacity-watch"))
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)  # type: ignore[union-attr]
-    log.info("controller_starting", app=settings.app, ari=settings.ari_url, callbacks=desk is not None)
+    log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
     try:
-        await controller.run()
-    except asyncio.CancelledError:
-        log.info("controller_stopped")
+        await supervisor.run()
     finally:
+        # Everything that could still use the ARI session or a database connection ends first, so
+        # closing them raises nothing in a task that is still running.
         for job in background:
             job.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        await db.drain()
         await ari.close()
         await engine.dispose()
 
 
-async def _migrate(url: str) -> None:
-    """Bring the schema up to date; a database that is down must not keep the phone line down."""
-    try:
-        await upgrade(url)
-        log.info("database_ready")
-    except Exception as exc:  # any driver's connection error; the calls themselves fall back per call
-        log.error("database_unavailable", error=type(exc).__name__)
+@dataclass(frozen=True)
+class Active:
+    """One active period's objects: the controller and what runs beside it."""
+
+    controller: Controller
+    dispatcher: Dispatcher
+    due: DueCallbacks
+    dial: DialOutContext
+    reconciler: Reconciler
+    on_connected: Callable[[], Awaitable[None]]
 
 
-async def _retention(sessions: async_sessionmaker[AsyncSession], days: int) -> None:
-    """AVG: delete callback data older than the retention limit, now and every few hours."""
-    while True:
-        try:
-            await purge_older_than(sessions, datetime.now(UTC) - timedelta(days=days))
-        except Exception as exc:
-            log.warning("retention_purge_failed", error=type(exc).__name__)
-        await asyncio.sleep(RETENTION_INTERVAL.total_seconds())
+def assemble(
+    *,
+    ari: Ari,
+    media: Media,
+    db: Database,
+    callbacks: CallbackStore,
+    queue_store: QueueStore,
+    config: Callable[[], PracticeConfig],
+    clock: Callable[[], datetime],
+    app: str,
+    outbound_template: str,
+    recordings_dir: Path | None,
+    retention_days: int,
+) -> Active:
+    """Wire a fresh controller with its dispatcher (the tests build exactly this, on a fake ARI)."""
+    # The objects below refer to each other only through these late-bound closures.
+    due = DueCallbacks(callbacks.due, clock, on_change=lambda: dispatcher.wake())
+    dispatcher = Dispatcher(
+        ari,
+        config,
+        due,
+        clock=clock,
+        spawn=lambda coro, name: controller.spawn(coro, name),
+        dial_out=lambda headset, request: dial_out(dial, headset, request),
+    )
+    queue = Queue(dispatcher, queue_store, clock)
+    flows = MenuFlows(config, outbound_template, callbacks, queue, clock)
+    controller = Controller(ari, app=app, media=media, flows=flows)
+    dial = DialOutContext(
+        ari=ari,
+        router=controller.router,
+        store=callbacks,
+        config=config,
+        app=app,
+        media=media,
+        outbound_template=outbound_template,
+        clock=clock,
+        calls=controller.calls,
+    )
+    reconciler = Reconciler(controller, WaitingCallers(queue_store, dispatcher), clock)
+    started = False
+
+    async def on_connected() -> None:
+        nonlocal started
+        if not await reconciler.run() or started:
+            return
+        started = True
+        # Only now: callers taken over from a previous controller are back in line first.
+        controller.spawn(recover_then_sweep(callbacks, dial.owned, clock, config), "callback-upkeep")
+        controller.spawn(due.run(), "due-callbacks")
+        controller.spawn(dispatcher.run(), "dispatcher")
+        controller.spawn(purge_forever(db, recordings_dir, retention_days, clock), "retention")
+
+    return Active(controller, dispatcher, due, dial, reconciler, on_connected)
+
+
+async def _act(
+    settings: Settings,
+    menus: MenuHolder,
+    ari: AriClient,
+    media: Media,
+    db: Database,
+    callbacks: CallbackStore,
+    queue_store: QueueStore,
+) -> None:
+    """One active period: a fresh controller on the ARI websocket, until the lease is lost or we stop."""
+    active = assemble(
+        ari=ari,
+        media=media,
+        db=db,
+        callbacks=callbacks,
+        queue_store=queue_store,
+        config=lambda: menus.current,  # read anew each time: a valid menu change applies to the next call
+        clock=clock,
+        app=settings.app,
+        outbound_template=settings.outbound_template,
+        recordings_dir=settings.recordings_dir,
+        retention_days=settings.retention_days,
+    )
+    stream = EventStream(
+        ari,
+        settings.app,
+        active.controller.router.route,
+        active.on_connected,
+        heartbeat=settings.heartbeat_seconds,
+    )
+    await active.controller.run(stream)

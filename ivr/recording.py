@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import structlog
 
-from ivr.call import Call
+from ivr.core.call import Call
+from ivr.timing import deadline
 from prompts.names import BEEP
 
 log = structlog.get_logger(__name__)
@@ -29,17 +29,21 @@ async def record_message(call: Call, *, prefix: str, max_seconds: int, name: str
     # Our own beep (a built prompt): Asterisk's `beep` needs its core sound files, which a practice's
     # Asterisk may not have, and without them the recording ends before it starts.
     await call.play([BEEP], interrupt=())
-    await call.own(call.ari.record(call.channel_id, name, max_seconds=max_seconds, beep=False))
-    deadline = time.monotonic() + max_seconds + 15
-    while True:
-        event = await call.next_event(deadline)
-        if event is None:
-            log.warning("recording_timeout", recording=name)
-            return None
-        kind = event["type"]
-        if kind == "RecordingFinished" and event["recording"]["name"] == name:
-            log.info("message_recorded", recording=name, seconds=event["recording"].get("duration"))
-            return name
-        if kind == "RecordingFailed" and event["recording"]["name"] == name:
-            log.warning("recording_failed", recording=name, cause=event["recording"].get("cause"))
-            return None
+    call.recording = name
+    try:
+        await call.own(call.ari.record(call.channel_id, name, max_seconds=max_seconds, beep=False))
+        until = deadline(max_seconds + 15)
+        while True:
+            event = await call.next_event(until)
+            if event is None:
+                log.warning("recording_timeout", recording=name)
+                return None
+            kind = event["type"]
+            if kind == "RecordingFinished" and event["recording"]["name"] == name:
+                log.info("message_recorded", recording=name, seconds=event["recording"].get("duration"))
+                return name
+            if kind == "RecordingFailed" and event["recording"]["name"] == name:
+                log.warning("recording_failed", recording=name, cause=event["recording"].get("cause"))
+                return None
+    finally:
+        call.recording = None

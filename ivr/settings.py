@@ -21,6 +21,8 @@ class Settings(BaseModel):
     menu: Path
     sounds_dir: Path
     prompts_texts: Path | None = None  # None: the packaged prompts/texts.yaml
+    # Asterisk's stored recordings (voice notes, inspreeklijn); retention deletes old ones there.
+    recordings_dir: Path | None = None
     practice_recordings: Path | None = None  # a practice's own recordings replace generated prompts
     # How an outside number is dialled (huisartsenpost, spoed overflow).
     outbound_template: str = "PJSIP/{number}@provider"

@@ -4,6 +4,6 @@ See docs/decisions/0001-thin-ari-client.md for why this is a small aiohttp clien
 """
 
 from ivr.ari.client import AriClient, AriError, AriNotFound, AriUnavailable
-from ivr.ari.events import EventStream
+from ivr.ari.events import ApplicationReplaced, EventStream
 
-__all__ = ["AriClient", "AriError", "AriNotFound", "AriUnavailable", "EventStream"]
+__all__ = ["ApplicationReplaced", "AriClient", "AriError", "AriNotFound", "AriUnavailable", "EventStream"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
-# Asterisk's http.conf allows 100 sessions by default and drops connections past it (domain.md section 4);
+# Asterisk's http.conf allows 100 sessions by default and drops connections past it (docs/domain-facts.md §4);
 # the websocket takes one more. Twenty concurrent REST calls keep a wide margin and are plenty for a practice.
 DEFAULT_POOL_SIZE = 20
 
@@ -21,6 +22,30 @@ class AriError(Exception):
         self.path = path
         self.status = status
         self.body = body
+
+    @property
+    def message(self) -> str:
+        """ARI's own explanation (`{"message": "Channel not found"}`), or the raw body."""
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            return self.body
+        return str(data.get("message", self.body)) if isinstance(data, dict) else self.body
+
+    @property
+    def channel_gone(self) -> bool:
+        """Whether the error says the request's channel has left: gone, leaving, or out of the app.
+
+        Asterisk answers 404 "Channel not found" for a channel that is hanging up even while GET /channels
+        still lists it, and 409 "Channel not in Stasis application" once it has left the app.
+        """
+        text = self.message.lower()
+        return (self.status == 404 and "channel" in text) or (self.status == 409 and "stasis" in text)
+
+    @property
+    def shutting_down(self) -> bool:
+        """Whether Asterisk refused because it is shutting down (every channel is about to end)."""
+        return self.status == 503
 
 
 class AriNotFound(AriError):
@@ -144,7 +169,7 @@ class AriClient:
         """Dial an endpoint; the new channel enters the app (StasisStart) when it is answered.
 
         The channel id is chosen by the caller of this method, so events for the new channel can be routed
-        before this request even returns (domain.md section 6).
+        before this request even returns (docs/domain-facts.md §6).
         """
         return await self.request(
             "POST",
@@ -179,6 +204,26 @@ class AriClient:
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
+
+    async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        await self.request(
+            "POST", f"/channels/{channel_id}/variable", params={"variable": variable, "value": value}
+        )
+
+    async def start_moh(self, channel_id: str, moh_class: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/moh", params={"mohClass": moh_class})
+
+    async def stop_moh(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{channel_id}/moh")
+
+    async def playback(self, playback_id: str) -> dict[str, Any]:
+        return await self.request("GET", f"/playbacks/{playback_id}")
+
+    async def live_recording(self, name: str) -> dict[str, Any]:
+        return await self.request("GET", f"/recordings/live/{name}")
+
+    async def bridge(self, bridge_id: str) -> dict[str, Any]:
+        return await self.request("GET", f"/bridges/{bridge_id}")
 
     async def endpoint(self, technology: str, resource: str) -> dict[str, Any]:
         """An endpoint's state ("online"/"offline") and the channels it has up (a headset in a call)."""

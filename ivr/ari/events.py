@@ -10,12 +10,17 @@ from typing import Any
 import aiohttp
 import structlog
 
+from ivr import log_events as ev
 from ivr.ari.client import AriClient
 
 log = structlog.get_logger(__name__)
 
 EventHandler = Callable[[dict[str, Any]], None]
 ConnectedHook = Callable[[], Awaitable[None]]
+
+
+class ApplicationReplaced(Exception):
+    """Another client took the app over (Asterisk keeps one websocket per app): this one must stand by."""
 
 
 class EventStream:
@@ -46,13 +51,18 @@ class EventStream:
         self.connected = asyncio.Event()
         self.connections = 0
         self._reconcile: asyncio.Task[None] | None = None
+        self._replaced = False
 
     def _url(self) -> str:
         base = self._client.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
         return f"{base}/events"
 
     async def run(self) -> None:
-        """Connect, read, and reconnect forever (until cancelled)."""
+        """Connect, read, and reconnect until cancelled; ApplicationReplaced when another client took over.
+
+        Reconnecting after a takeover would only take the app back and forth between two controllers, so
+        the stream ends instead and the caller decides (ivr.core.activation stands by).
+        """
         backoff = 0.2
         while True:
             try:
@@ -64,6 +74,8 @@ class EventStream:
                 log.warning("ari_connect_failed", error=repr(exc), retry_in=backoff)
             finally:
                 self.connected.clear()
+            if self._replaced:
+                raise ApplicationReplaced(self._app)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
 
@@ -78,7 +90,7 @@ class EventStream:
             timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
         ) as ws:
             self.connections += 1
-            log.info("ari_connected", app=self._app, connection=self.connections)
+            log.info(ev.ARI_CONNECTED, app=self._app, connection=self.connections)
             self.connected.set()
             # Reconcile in its own task: the websocket must keep being read while it runs, or Asterisk's
             # 100 ms write timeout closes the connection under load.
@@ -87,12 +99,14 @@ class EventStream:
                 async for msg in ws:
                     if msg.type == aiohttp.WSMsgType.TEXT:
                         self._dispatch(msg.data)
+                        if self._replaced:
+                            break
                     elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSED):
                         break
             finally:
                 self._reconcile.cancel()
             log.warning(
-                "ari_disconnected", app=self._app, close_code=ws.close_code, error=repr(ws.exception())
+                ev.ARI_DISCONNECTED, app=self._app, close_code=ws.close_code, error=repr(ws.exception())
             )
 
     def _dispatch(self, data: str) -> None:
@@ -100,6 +114,14 @@ class EventStream:
             event = json.loads(data)
         except ValueError:
             log.warning("ari_bad_event", size=len(data))
+            return
+        if event.get("type") == "ApplicationReplaced":
+            log.error(
+                ev.ARI_APP_REPLACED,
+                app=self._app,
+                why="another client connected with the same app name; this controller stands by",
+            )
+            self._replaced = True
             return
         try:
             self._on_event(event)

@@ -4,127 +4,143 @@ A headset is free when it is registered (ARI endpoint state), has no channel up 
 ringing: spoed rings past the dispatcher and so makes a headset busy by itself), is on duty for the
 kind of work, and has not just let a call ring out. Each free headset gets at most one piece of work,
 so there are never more outbound callbacks at once than free assistants.
+
+Live callers never wait on the database: the due callbacks are read by their own task (`DueCallbacks`)
+and a round uses the last list it got; when that list is stale, callbacks simply wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
 from dialplan.schema import PracticeConfig
-from ivr.ari import AriClient, AriError, AriUnavailable
-from ivr.practice_db import DeskUnavailable
+from ivr import log_events as ev
+from ivr.ari import AriError, AriUnavailable
+from ivr.ari.port import Ari
+from ivr.queue.due import DueCallbacks
 from ivr.queue.order import DueCallback, LiveCaller, next_work
-from ivr.queue.store import QueueStore
+from ivr.queue.ticket import Ticket
+from ivr.timing import now as loop_now
 from storage.models import CallbackRequest
 
 log = structlog.get_logger(__name__)
 
-ASSIGNED = "TerugbelQueueAssigned"  # the synthetic event a waiting call receives with its headset
 # A headset that let a call ring out is skipped this long: she is probably away from the desk.
 RING_OUT_PAUSE_SECONDS = 30.0
 POLL_SECONDS = 1.0
-
-
-@dataclass
-class Member:
-    """A caller waiting on the line, as the dispatcher sees them."""
-
-    entry_id: int
-    rank: int
-    arrived_at: dt.datetime
-    deliver: Callable[[dict[str, Any]], None]
-    headset: str | None = None  # set while a headset is being rung for this caller
-    paused: bool = False  # busy keeping the place (typing a number): not to be connected meanwhile
-
-
-@dataclass
-class _State:
-    members: dict[int, Member] = field(default_factory=dict)
-    reserved: dict[str, str] = field(default_factory=dict)  # headset -> what it was given
-    paused_until: dict[str, float] = field(default_factory=dict)
-    dialling: dict[int, str] = field(default_factory=dict)  # request id -> phone, while being called
-    kept_ahead: list[CallbackRequest] = field(default_factory=list)  # due work seen at the last round
-    # Callers being taken over after a restart: nobody is connected until they are all back in line
-    # (or the deadline passes), so a later arrival can never go first.
-    expected: set[int] = field(default_factory=set)
-    expected_until: float = 0.0
-
+ENDPOINT_DEADLINE_SECONDS = 2.0
 
 # Rings the headset, then the patient; returns whether the assistant answered.
 DialOut = Callable[[str, CallbackRequest], Awaitable[bool]]
 
 
 class Dispatcher:
-    """Hands work to free headsets; live callers through their call task, callbacks through `dial_out`."""
+    """Hands work to free headsets: live callers through their ticket, callbacks through `dial_out`."""
 
     def __init__(
         self,
-        ari: AriClient,
-        store: QueueStore,
+        ari: Ari,
         config: Callable[[], PracticeConfig],
+        due: DueCallbacks,
         *,
         clock: Callable[[], dt.datetime],
         spawn: Callable[[Any, str], None],
         dial_out: DialOut,
     ) -> None:
         self.ari = ari
-        self.store = store
         self.config = config
+        self.due = due
         self.clock = clock
         self.spawn = spawn
         self.dial_out = dial_out
-        self.state = _State()
+        self._tickets: dict[int, Ticket] = {}
+        self._paused_tickets: set[int] = set()
+        self._reserved: dict[str, str] = {}  # headset -> what it was given
+        self._paused_until: dict[str, float] = {}
+        self._dialling: dict[int, str] = {}  # request id -> phone, while being called
+        # Callers being taken over after a restart: nobody is connected until they are all back in line
+        # (or the deadline passes), so a later arrival can never go first.
+        self._expected: set[int] = set()
+        self._expected_until = 0.0
         self._wake = asyncio.Event()
 
-    # ---- what the call tasks tell the dispatcher --------------------------------------------------------
+    # ---- tickets: what the waiting calls ask -----------------------------------------------------------
 
-    def add(self, member: Member) -> None:
-        self.state.members[member.entry_id] = member
-        self.state.expected.discard(member.entry_id)
+    def join(self, entry_id: int, rank: int, arrived_at: dt.datetime) -> Ticket:
+        """Put a caller in line; the ticket's `assignment` resolves to the headset she gets."""
+        ticket = Ticket(entry_id, rank, arrived_at)
+        self._tickets[entry_id] = ticket
+        self._expected.discard(entry_id)
+        self.wake()
+        return ticket
+
+    def leave(self, ticket: Ticket) -> None:
+        """The caller left the line (hung up, spoed, kept the place, connected)."""
+        self._tickets.pop(ticket.entry_id, None)
+        self._paused_tickets.discard(ticket.entry_id)
+        headset = ticket.headset
+        # A headset assigned just as the caller left must not stay reserved.
+        if headset and self._reserved.get(headset) == _live(ticket.entry_id):
+            self._reserved.pop(headset, None)
+        ticket._close()
         self.wake()
 
-    def expect(self, entry_ids: set[int], *, seconds: float = 5.0) -> None:
-        """Hold dispatching until these queue entries (callers taken over after a restart) are back."""
-        self.state.expected |= entry_ids
-        self.state.expected_until = time.monotonic() + seconds
+    def pause(self, ticket: Ticket) -> bool:
+        """Hold the caller back while she types a number; False if a headset was assigned already."""
+        if ticket.headset is not None:
+            return False
+        self._paused_tickets.add(ticket.entry_id)
+        return True
 
-    def remove(self, entry_id: int) -> None:
-        member = self.state.members.pop(entry_id, None)
-        # A headset assigned just as the caller left (hung up, spoed) must not stay reserved.
-        if member and member.headset and self.state.reserved.get(member.headset) == f"live:{entry_id}":
-            self.state.reserved.pop(member.headset, None)
+    def resume(self, ticket: Ticket) -> None:
+        """The caller is back to waiting normally."""
+        self._paused_tickets.discard(ticket.entry_id)
+        self.wake()
+
+    def requeue(self, ticket: Ticket) -> None:
+        """The assigned headset did not answer: the caller is back in her place, the headset pauses."""
+        headset = ticket.headset
+        if headset is not None:
+            self.release(headset, answered=False)
+        ticket._renew()
         self.wake()
 
     def release(self, headset: str, *, answered: bool) -> None:
         """The work given to `headset` is over; a headset that did not answer pauses for a while."""
-        self.state.reserved.pop(headset, None)
+        self._reserved.pop(headset, None)
         if not answered:
-            self.state.paused_until[headset] = time.monotonic() + RING_OUT_PAUSE_SECONDS
+            self._paused_until[headset] = loop_now() + RING_OUT_PAUSE_SECONDS
         self.wake()
+
+    def expect(self, entry_ids: set[int], *, seconds: float = 5.0) -> None:
+        """Hold dispatching until these queue entries (callers taken over after a restart) are back."""
+        self._expected |= entry_ids
+        self._expected_until = loop_now() + seconds
 
     def wake(self) -> None:
         self._wake.set()
 
-    def ahead_of(self, entry_id: int) -> int:
+    # ---- what the announcements say ---------------------------------------------------------------------
+
+    def ahead_of(self, ticket: Ticket) -> int:
         """How many callers and kept places go before this caller (for the position announcement)."""
-        me = self.state.members.get(entry_id)
-        if me is None:
-            return 0
-        key = (me.rank, me.arrived_at)
-        live = sum(1 for m in self.state.members.values() if (m.rank, m.arrived_at) < key)
-        kept = sum(1 for r in self.state.kept_ahead if r.due_at <= me.arrived_at)
+        key = (ticket.rank, ticket.arrived_at)
+        live = sum(1 for t in self._tickets.values() if (t.rank, t.arrived_at) < key)
+        kept = sum(1 for r in self.due.last if r.kind == "kept_place" and r.due_at <= ticket.arrived_at)
         return live + kept
 
     def live_headsets(self) -> int:
         """Headsets on duty for live callers (for the expected wait)."""
         return sum(1 for h in self.config().headsets.values() if "live" in h.duties)
+
+    def dialling(self) -> set[int]:
+        """The callback requests being called right now (their attempts are owned by running tasks)."""
+        return set(self._dialling)
 
     # ---- the loop ---------------------------------------------------------------------------------------
 
@@ -143,42 +159,37 @@ class Dispatcher:
                 pass
 
     async def dispatch_once(self) -> None:
-        if self.state.expected and time.monotonic() < self.state.expected_until:
+        if self._expected and loop_now() < self._expected_until:
             return
-        self.state.expected.clear()
+        self._expected.clear()
         free = await self._free_headsets()
-        now = self.clock()
-        try:
-            due = await self.store.due_callbacks(now)
-        except DeskUnavailable:
-            due = []
-        self.state.kept_ahead = due
         if not free:
             return
+        now = self.clock()
+        due = self.due.fresh()
         headsets = self.config().headsets
         for name in free:
             live = [
-                LiveCaller(m.entry_id, m.rank, m.arrived_at)
-                for m in self.state.members.values()
-                if m.headset is None and not m.paused
+                LiveCaller(t.entry_id, t.rank, t.arrived_at)
+                for t in self._tickets.values()
+                if t.headset is None and t.entry_id not in self._paused_tickets
             ]
-            callbacks = [DueCallback(r.id, r.due_at, r.phone) for r in due if r.id not in self.state.dialling]
+            callbacks = [DueCallback(r.id, r.due_at, r.phone) for r in due if r.id not in self._dialling]
             work = next_work(
-                now, headsets[name].duties, live, callbacks, busy_numbers=set(self.state.dialling.values())
+                now, headsets[name].duties, live, callbacks, busy_numbers=set(self._dialling.values())
             )
             if work is None:
                 continue
             if isinstance(work, LiveCaller):
-                member = self.state.members[work.entry_id]
-                member.headset = name
-                self.state.reserved[name] = f"live:{work.entry_id}"
-                log.info("dispatch_live", headset=name, entry_id=work.entry_id)
-                member.deliver({"type": ASSIGNED, "headset": name})
+                ticket = self._tickets[work.entry_id]
+                self._reserved[name] = _live(work.entry_id)
+                log.info(ev.DISPATCH_LIVE, headset=name, entry_id=work.entry_id)
+                ticket._assign(name)
             else:
                 request = next(r for r in due if r.id == work.request_id)
-                self.state.reserved[name] = f"callback:{request.id}"
-                self.state.dialling[request.id] = request.phone
-                log.info("dispatch_callback", headset=name, request_id=request.id, kind=request.kind)
+                self._reserved[name] = f"callback:{request.id}"
+                self._dialling[request.id] = request.phone
+                log.info(ev.DISPATCH_CALLBACK, headset=name, request_id=request.id, kind=request.kind)
                 self.spawn(self._dial(name, request), f"dialout-{request.id}")
 
     async def _dial(self, headset: str, request: CallbackRequest) -> None:
@@ -186,19 +197,28 @@ class Dispatcher:
         try:
             answered = await self.dial_out(headset, request)
         finally:
-            self.state.dialling.pop(request.id, None)
+            self._dialling.pop(request.id, None)
+            self.due.forget(request.id)
             self.release(headset, answered=answered)
 
     async def _free_headsets(self) -> list[str]:
-        free = []
-        now = time.monotonic()
-        for name in self.config().headsets:
-            if name in self.state.reserved or self.state.paused_until.get(name, 0) > now:
-                continue
-            try:
+        moment = loop_now()
+        candidates = [
+            name
+            for name in self.config().headsets
+            if name not in self._reserved and self._paused_until.get(name, 0) <= moment
+        ]
+        states = await asyncio.gather(*(self._endpoint(name) for name in candidates))
+        return [name for name, state in zip(candidates, states, strict=True) if state]
+
+    async def _endpoint(self, name: str) -> bool:
+        try:
+            async with asyncio.timeout(ENDPOINT_DEADLINE_SECONDS):
                 endpoint = await self.ari.endpoint("PJSIP", name)
-            except (AriError, AriUnavailable):
-                continue
-            if endpoint.get("state") == "online" and not endpoint.get("channel_ids"):
-                free.append(name)
-        return free
+        except (AriError, AriUnavailable, TimeoutError):
+            return False
+        return endpoint.get("state") == "online" and not endpoint.get("channel_ids")
+
+
+def _live(entry_id: int) -> str:
+    return f"live:{entry_id}"

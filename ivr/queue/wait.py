@@ -7,9 +7,8 @@ keeps the lowest one announced).
 
 from __future__ import annotations
 
-import asyncio
+import enum
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,26 +16,28 @@ from datetime import datetime
 import structlog
 
 from common.phone import callback_number
-from dialplan.schema import CallbackAction, QueueAction
-from ivr.ari import AriNotFound
-from ivr.call import Call, quietly
-from ivr.callback.number import SpoedRequested, ask_number
-from ivr.connect import RingPlan, RingResult, Target, ring_and_bridge
-from ivr.practice_db import DeskUnavailable
-from ivr.queue.dispatcher import ASSIGNED, Dispatcher, Member
+from dialplan.schema import QueueAction
+from ivr import log_events as ev
+from ivr import sounds
+from ivr.connect.ring import RingPlan, RingResult, Target, ring_and_bridge
+from ivr.core.call import Call
+from ivr.db.door import StoreUnavailable
+from ivr.number_entry import NumberKeys, SpoedRequested, ask_number
+from ivr.queue import holding
+from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.store import QueueStore
-from prompts.names import HOLD_MUSIC
+from ivr.queue.ticket import Ticket
+from ivr.timing import deadline, now
 from prompts.spoken import count_prompt
 
 log = structlog.get_logger(__name__)
 
-HOLDING_BRIDGE = "terugbel-wachtrij"
-# Typing a number to keep the place works as in the callback offer, with its keys fixed (2 yes, 3 again).
-_NUMBER_ENTRY = CallbackAction(action="callback", confirm_key="2", other_key="3")
+# Joining the bridge can replay the end of the key that chose this option (RFC 4733 end packets are
+# sent three times); with the keep-place key often the same digit (5), it must not count.
 KEY_ECHO_SECONDS = 1.5
 
 
-class WaitOutcome:
+class WaitOutcome(enum.StrEnum):
     SERVED = "served"
     KEPT = "kept"
     SPOED = "spoed"
@@ -53,7 +54,12 @@ class Queue:
     clock: Callable[[], datetime]
 
 
-async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_key: str) -> str:
+@dataclass(frozen=True)
+class _Assigned:
+    headset: str
+
+
+async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_key: str) -> WaitOutcome:
     """Store the caller's place, then wait for an assistant; see WaitOutcome."""
     try:
         entry = await queue.store.join(
@@ -64,12 +70,12 @@ async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_
             rank=action.rank,
             arrived_at=queue.clock(),
         )
-    except DeskUnavailable as exc:
-        log.error("queue_unavailable", error=str(exc))
+    except StoreUnavailable as exc:
+        log.error(ev.QUEUE_UNAVAILABLE, error=str(exc))
         return WaitOutcome.UNAVAILABLE
-    log.info("queue_joined", entry_id=entry.id, group=action.group, rank=action.rank)
+    log.info(ev.QUEUE_JOINED, entry_id=entry.id, group=action.group, rank=action.rank)
     if action.prompt and await call.play([action.prompt], interrupt={spoed_key}) is not None:
-        await queue.store.set_status(entry.id, "abandoned", expect=("waiting",))
+        await _store_status(queue, entry.id, "abandoned")
         return WaitOutcome.SPOED
     return await wait_in_queue(
         call, queue, action, entry.id, entry.rank, entry.arrived_at, spoed_key=spoed_key
@@ -85,114 +91,125 @@ async def wait_in_queue(
     arrived_at: datetime,
     *,
     spoed_key: str,
-) -> str:
+) -> WaitOutcome:
     """Wait in the holding bridge until connected, kept, spoed or given up (also after a restart)."""
     dispatcher = queue.dispatcher
-    # Joining the bridge can replay the end of the key that chose this option (RFC 4733 end packets
-    # are sent three times); with the keep-place key often the same digit (5), it must not count.
-    keep_from = time.monotonic() + KEY_ECHO_SECONDS
-    await _hold(call)
-    dispatcher.add(Member(entry_id, rank, arrived_at, call.deliver))
-    outcome = WaitOutcome.GAVE_UP
-    give_up_at = time.monotonic() + action.max_wait_seconds
+    keep_from = deadline(KEY_ECHO_SECONDS)
+    await holding.hold(call)
+    ticket = dispatcher.join(entry_id, rank, arrived_at)
+    outcome: WaitOutcome | None = None
+    give_up_at = deadline(action.max_wait_seconds)
     try:
-        while time.monotonic() < give_up_at:
-            prompts, offer_keep = await _announcement(queue, action, entry_id)
+        while now() < give_up_at:
+            prompts, offer_keep = await _announcement(queue, action, ticket)
             keep_key = action.keep_place_key if offer_keep else None
-            until = min(time.monotonic() + action.announce_every, give_up_at)
-            heard = await _listen(call, prompts, spoed_key, keep_key, keep_from=keep_from, until=until)
+            until = min(deadline(action.announce_every), give_up_at)
+            heard = await _listen(
+                call, ticket, prompts, spoed_key, keep_key, keep_from=keep_from, until=until
+            )
             if heard is None:
                 continue
             if heard == spoed_key:
                 outcome = WaitOutcome.SPOED
                 return outcome
-            if heard == action.keep_place_key:
-                member = dispatcher.state.members.get(entry_id)
-                if member is not None:
-                    member.paused = True
-                if await _keep_place(call, queue, entry_id, spoed_key=spoed_key):
-                    outcome = WaitOutcome.KEPT
+            if isinstance(heard, _Assigned):
+                headset = heard.headset
+            else:  # the keep-place key
+                kept = await _try_keep_place(call, queue, action, ticket, spoed_key=spoed_key)
+                if kept is not None:
+                    outcome = kept
                     return outcome
-                if member is None or member.headset is None:
-                    if member is not None:
-                        member.paused = False
+                if ticket.headset is None:
                     continue
-                # Assigned just while trying to keep the place: connect now rather than lose the headset.
-                member.paused = False
-                heard = member.headset
-            # A headset was assigned: ring her (only her), and return to the queue if she does not answer.
-            await quietly(call.ari.remove_from_bridge(HOLDING_BRIDGE, call.channel_id))
-            await queue.store.set_status(entry_id, "connecting", expect=("waiting",))
-            result = await ring_and_bridge(
-                call,
-                RingPlan(
-                    targets=[Target(f"PJSIP/{heard}", heard)],
-                    total_seconds=action.ring_seconds,
-                    interrupt_keys=frozenset({spoed_key}),
-                ),
-            )
-            dispatcher.release(heard, answered=result is RingResult.BRIDGED)
+                # Assigned just before the caller pressed the key: connect now rather than lose the headset.
+                headset = ticket.headset
+            result = await _connect(call, queue, action, ticket, headset, spoed_key=spoed_key)
             if result is RingResult.BRIDGED:
                 outcome = WaitOutcome.SERVED
                 return outcome
             if result is RingResult.INTERRUPTED:
                 outcome = WaitOutcome.SPOED
                 return outcome
-            log.info("queue_headset_no_answer", headset=heard)
-            await queue.store.set_status(entry_id, "waiting", expect=("connecting",))
-            member = dispatcher.state.members.get(entry_id)
-            if member is not None:
-                member.headset = None
-            await _hold(call)
+            await holding.hold(call)
+        outcome = WaitOutcome.GAVE_UP
         return outcome
-    except asyncio.CancelledError:
-        # The controller is stopping: the caller stays in the holding bridge, and the entry stays
-        # "waiting", so the next controller takes the caller over in the same place.
-        outcome = "controller_stopped"
-        raise
     finally:
-        dispatcher.remove(entry_id)
-        final = {WaitOutcome.SERVED: "served", WaitOutcome.KEPT: "kept"}.get(outcome, "abandoned")
-        if final != "kept" and outcome != "controller_stopped":
-            try:
-                await queue.store.set_status(entry_id, final, expect=("waiting", "connecting"))
-            except DeskUnavailable:
-                log.warning("queue_status_not_stored", entry_id=entry_id, status=final)
-        log.info("queue_left", entry_id=entry_id, outcome=outcome)
+        dispatcher.leave(ticket)
+        # A stopping controller leaves the caller in the holding bridge with the entry "waiting", so the
+        # next controller takes the caller over in the same place.
+        if outcome is not None and outcome is not WaitOutcome.KEPT:
+            final = "served" if outcome is WaitOutcome.SERVED else "abandoned"
+            await _store_status(queue, entry_id, final)
+        log.info(ev.QUEUE_LEFT, entry_id=entry_id, outcome=str(outcome or "controller_stopped"))
 
 
-async def _hold(call: Call) -> None:
-    """Put the caller in the practice's holding bridge (created by whoever needs it first)."""
+async def _connect(
+    call: Call, queue: Queue, action: QueueAction, ticket: Ticket, headset: str, *, spoed_key: str
+) -> RingResult:
+    """Ring the assigned headset (only her); when she does not answer the caller is back in her place."""
+    await holding.leave(call)
     try:
-        await call.own(call.ari.add_to_bridge(HOLDING_BRIDGE, [call.channel_id]))
-    except AriNotFound:
-        # The first caller after an Asterisk start: the bridge does not exist yet.
-        await quietly(call.ari.create_bridge(HOLDING_BRIDGE, "holding"))
-        await call.own(call.ari.add_to_bridge(HOLDING_BRIDGE, [call.channel_id]))
+        await queue.store.set_status(ticket.entry_id, "connecting", expect=("waiting",))
+    except StoreUnavailable:
+        pass  # the status is for the restart and the reports; the caller is connected all the same
+    result = await ring_and_bridge(
+        call,
+        RingPlan(
+            targets=[Target(f"PJSIP/{headset}", headset)],
+            total_seconds=action.ring_seconds,
+            interrupt_keys=frozenset({spoed_key}),
+        ),
+    )
+    if result is RingResult.BRIDGED:
+        queue.dispatcher.release(headset, answered=True)
+        return result
+    log.info("queue_headset_no_answer", headset=headset, result=result.value)
+    queue.dispatcher.requeue(ticket)
+    if result is not RingResult.INTERRUPTED:
+        await _store_status(queue, ticket.entry_id, "waiting", expect=("connecting",))
+    return result
 
 
-async def _announcement(queue: Queue, action: QueueAction, entry_id: int) -> tuple[list[str], bool]:
+async def _try_keep_place(
+    call: Call, queue: Queue, action: QueueAction, ticket: Ticket, *, spoed_key: str
+) -> WaitOutcome | None:
+    """KEPT when the place is kept, SPOED when the caller asked for spoed meanwhile, else None."""
+    if not queue.dispatcher.pause(ticket):
+        return None
+    try:
+        if await _keep_place(call, queue, action, ticket.entry_id, spoed_key=spoed_key):
+            return WaitOutcome.KEPT
+    except SpoedRequested:
+        # Spoed breaks through the number read-back as everywhere else; it never waits in the queue.
+        log.info("queue_keep_place_spoed")
+        return WaitOutcome.SPOED
+    finally:
+        queue.dispatcher.resume(ticket)
+    return None
+
+
+async def _announcement(queue: Queue, action: QueueAction, ticket: Ticket) -> tuple[list[str], bool]:
     """Position and expected wait (never above what was said before), and whether to offer a kept place."""
-    ahead = queue.dispatcher.ahead_of(entry_id)
+    ahead = queue.dispatcher.ahead_of(ticket)
     assistants = max(queue.dispatcher.live_headsets(), 1)
     expected = int(math.ceil((ahead + 1) * action.minutes_per_call / assistants) * 60)
     try:
-        expected = await queue.store.announce_wait(entry_id, expected)
-    except DeskUnavailable:
+        expected = await queue.store.announce_wait(ticket.entry_id, expected)
+    except StoreUnavailable:
         pass
     minutes = max(1, min(59, round(expected / 60)))
     position = min(ahead + 1, 59)
-    prompts = ["wacht_positie", count_prompt(position)]
+    prompts = [sounds.WACHT_POSITIE, count_prompt(position)]
     if ahead == 0:
-        prompts.append("wacht_minder_dan_minuut")
+        prompts.append(sounds.WACHT_MINDER_DAN_MINUUT)
     else:
-        prompts += ["wacht_tijd", count_prompt(minutes), "wacht_minuten"]
+        prompts += [sounds.WACHT_TIJD, count_prompt(minutes), sounds.WACHT_MINUTEN]
     offer_keep = expected > action.keep_place_after_seconds or ahead > action.keep_place_when_ahead
     if offer_keep and action.keep_place_key:
-        prompts.append("wacht_plek_bewaren")
+        prompts.append(sounds.WACHT_PLEK_BEWAREN)
     log.info(
-        "queue_announced",
-        entry_id=entry_id,
+        ev.QUEUE_ANNOUNCED,
+        entry_id=ticket.entry_id,
         position=position,
         expected_seconds=expected,
         offer_keep=offer_keep,
@@ -201,51 +218,69 @@ async def _announcement(queue: Queue, action: QueueAction, entry_id: int) -> tup
 
 
 async def _listen(
-    call: Call, prompts: list[str], spoed_key: str, keep_key: str | None, *, keep_from: float, until: float
-) -> str | None:
-    """Play the announcement, then hold music, until spoed, the keep key, an assigned headset, or `until`.
-
-    Returns the key, the headset name, or None at `until`.
-    """
-    queue_of_names = [*prompts]
-    playback = await call.start_playback(queue_of_names.pop(0))
+    call: Call,
+    ticket: Ticket,
+    prompts: list[str],
+    spoed_key: str,
+    keep_key: str | None,
+    *,
+    keep_from: float,
+    until: float,
+) -> str | _Assigned | None:
+    """Play the announcement, then hold music, until spoed, the keep key, a headset, or `until`."""
+    pending = [*prompts]
+    playback = await call.start_playback(pending.pop(0))
     try:
         while True:
-            event = await call.next_event(until)
+            if ticket.headset is not None:
+                return _Assigned(ticket.headset)
+            event = await call.next_event(until, until=ticket.assignment)
             if event is None:
-                return None
+                if ticket.headset is not None:
+                    return _Assigned(ticket.headset)
+                if now() >= until:
+                    return None
+                continue
             kind = event["type"]
-            if kind == ASSIGNED:
-                return str(event["headset"])
             if kind == "ChannelDtmfReceived" and (event.get("channel") or {}).get("id") == call.channel_id:
                 key = str(event.get("digit", ""))
                 call.digits.clear()
-                if key == spoed_key or (key == keep_key and time.monotonic() >= keep_from):
+                if key == spoed_key or (key == keep_key and now() >= keep_from):
                     return key
             elif kind == "PlaybackFinished" and event["playback"]["id"] == playback:
-                playback = await call.start_playback(queue_of_names.pop(0) if queue_of_names else HOLD_MUSIC)
+                playback = await call.start_playback(pending.pop(0) if pending else sounds.WACHTMUZIEK)
     finally:
-        await quietly(call.ari.stop_playback(playback))
+        call.playback = None
+        await holding.stop_playback(call, playback)
 
 
-async def _keep_place(call: Call, queue: Queue, entry_id: int, *, spoed_key: str) -> bool:
+async def _keep_place(
+    call: Call, queue: Queue, action: QueueAction, entry_id: int, *, spoed_key: str
+) -> bool:
     """The caller leaves the line and keeps the place; False if that did not work (they wait on)."""
     phone = callback_number(call.caller_number)
     source = "caller_id"
     if phone is None:
-        try:
-            phone = await ask_number(call, _NUMBER_ENTRY, spoed_key=spoed_key)
-        except SpoedRequested:
-            return False
+        keys = NumberKeys(confirm=action.number_confirm_key, again=action.number_again_key)
+        phone = await ask_number(call, keys, attempts=2, answer_seconds=6, spoed_key=spoed_key)
         source = "typed"
     if phone is None:
         return False
     try:
         request = await queue.store.keep_place(entry_id, phone=phone, number_source=source, now=queue.clock())
-    except DeskUnavailable:
+    except StoreUnavailable:
         return False
     if request is None:  # an assistant was being connected at that very moment: just go on
         return False
-    log.info("queue_place_kept", entry_id=entry_id, request_id=request.id, source=source)
-    await call.play(["wacht_plek_bewaard"], interrupt=())
+    log.info(ev.QUEUE_PLACE_KEPT, entry_id=entry_id, request_id=request.id, source=source)
+    await call.play([sounds.WACHT_PLEK_BEWAARD], interrupt=())
     return True
+
+
+async def _store_status(
+    queue: Queue, entry_id: int, status: str, *, expect: tuple[str, ...] | None = None
+) -> None:
+    try:
+        await queue.store.set_status(entry_id, status, expect=expect or ("waiting", "connecting"))
+    except StoreUnavailable:
+        log.warning("queue_status_not_stored", entry_id=entry_id, status=status)

@@ -1,17 +1,12 @@
-"""Fixtures for end-to-end tests: the real Asterisk sandbox, the controller process, and SIP phones."""
+"""Fixtures for end-to-end tests: the real Asterisk sandbox, the controller process, and SIP phones.
+
+The helpers they use live in tests/e2e/helpers.py; tests import from there, never from this file.
+"""
 
 from __future__ import annotations
 
-import copy
-import json
 import os
-import signal
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from base64 import b64encode
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,20 +15,16 @@ import pjsua2 as pj
 import pytest
 import yaml
 
+from tests.e2e.helpers import (
+    DEMO_CAPACITY,
+    HEADSET_PASSWORDS,
+    Ari,
+    ControllerProcess,
+    always_open,
+    demo_menu,
+    sandbox,
+)
 from tests.e2e.sip import Headset, Phones
-
-REPO = Path(__file__).resolve().parents[2]
-SANDBOX = REPO / "scripts" / "asterisk-sandbox"
-DEMO_MENU = REPO / "dialplan" / "examples" / "demo-practice.yaml"
-DEMO_CAPACITY = REPO / "capacity" / "examples" / "demo-capacity.yaml"
-HEADSET_PASSWORDS = {f"assistent{i}": f"demo-assistent{i}" for i in (1, 2, 3)}
-
-
-def sandbox(command: str) -> str:
-    result = subprocess.run([str(SANDBOX), command], capture_output=True, text=True, timeout=180)
-    if result.returncode != 0:
-        raise RuntimeError(f"asterisk-sandbox {command} failed:\n{result.stderr}")
-    return result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -42,31 +33,6 @@ def asterisk_env() -> dict[str, str]:
     sandbox("start")
     env = dict(line.split("=", 1) for line in sandbox("env").splitlines() if "=" in line)
     return env
-
-
-class Ari:
-    """Just enough ARI for tests to look at Asterisk's state (independent of the code under test)."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.url = env["TERUGBEL_ARI_URL"]
-        token = b64encode(f"{env['TERUGBEL_ARI_USER']}:{env['TERUGBEL_ARI_PASSWORD']}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}"}
-
-    def get(self, path: str) -> Any:
-        request = urllib.request.Request(self.url + path, headers=self.headers)
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return json.loads(response.read() or b"null")
-
-    def app_registered(self, app: str = "terugbel") -> bool:
-        """True while a controller holds the app's websocket."""
-        try:
-            apps = self.get("/applications")
-        except (urllib.error.URLError, OSError):
-            return False
-        return any(a["name"] == app for a in apps)
-
-    def channels(self) -> list[dict[str, Any]]:
-        return self.get("/channels")
 
 
 @pytest.fixture(scope="session")
@@ -138,84 +104,6 @@ def _fresh_headsets(request: pytest.FixtureRequest) -> None:
         raise AssertionError(f"calls left from the previous test did not end: {stuck}") from None
     for headset in headsets.values():
         headset.incoming.clear()
-
-
-def always_open(menu: dict[str, Any]) -> dict[str, Any]:
-    menu = copy.deepcopy(menu)
-    menu["opening_hours"] = {
-        day: ["00:00-23:59"]
-        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    }
-    menu["opening_hours"]["public_holidays"] = False
-    return menu
-
-
-def demo_menu() -> dict[str, Any]:
-    return yaml.safe_load(DEMO_MENU.read_text())
-
-
-class ControllerProcess:
-    """`terugbel run` as a separate process, exactly as a practice runs it."""
-
-    def __init__(self, env: dict[str, str], menu_path: Path, log_path: Path, ari: Ari) -> None:
-        self.env = env
-        self.menu_path = menu_path
-        self.log_path = log_path
-        self.ari = ari
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        ready_before = len(self.events("reconciled"))
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ivr.cli", "run", "--menu", str(self.menu_path)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        # Ready once connected and reconciled (an inactive app can linger in Asterisk's list after a stop).
-        self.wait_event("reconciled", ready_before + 1, 30)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def wait(self, condition: Any, seconds: float, what: str) -> None:
-        end = time.monotonic() + seconds
-        while not condition():
-            if self.proc and self.proc.poll() is not None:
-                tail = self.log_text()[-3000:]
-                raise AssertionError(f"controller exited ({self.proc.returncode}):\n{tail}")
-            if time.monotonic() > end:
-                raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-            time.sleep(0.05)
-
-    def wait_event(self, name: str, count: int = 1, seconds: float = 10) -> list[dict[str, Any]]:
-        """Wait until the controller has logged `count` lines with this event name."""
-        what = f"{count}x '{name}' in the controller log"
-        self.wait(lambda: len(self.events(name)) >= count, seconds, what)
-        return self.events(name)
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def events(self, name: str | None = None) -> list[dict[str, Any]]:
-        """The controller's structured log lines (JSON), optionally only those with this event name."""
-        out = []
-        for line in self.log_text().splitlines():
-            try:
-                item = json.loads(line)
-            except ValueError:
-                continue
-            if name is None or item.get("event") == name:
-                out.append(item)
-        return out
 
 
 @pytest.fixture

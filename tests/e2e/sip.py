@@ -1,7 +1,7 @@
 """Real SIP user agents for the end-to-end tests: headsets that register, patients that call and press keys.
 
 pjsua2 runs in the test's own thread (threadCnt=0, mainThreadOnly) and is pumped while a test waits, so
-every wait is "pump until this is true or the deadline passes" (domain.md section 5).
+every wait is "pump until this is true or the deadline passes" (docs/domain-facts.md §5).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from tests.e2e.conftest import REPO, always_open, demo_menu
+from ivr import log_events as ev
+from tests.e2e.helpers import REPO, always_open, demo_menu
 from tests.e2e.sip import Phones
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +94,7 @@ def as_utc(text: str) -> str:
 
 def offered(controller, count: int) -> list[str]:
     """The slots offered so far (UTC ISO), waiting until there are `count`."""
-    return [as_utc(e["slot"]) for e in controller.wait_event("callback_offered", count, 40)]
+    return [as_utc(e["slot"]) for e in controller.wait_event(ev.CALLBACK_OFFERED, count, 40)]
 
 
 def test_caller_confirms_the_offered_time_and_it_is_stored_and_listed(phones: Phones, start, tmp_path):
@@ -103,13 +104,13 @@ def test_caller_confirms_the_offered_time_and_it_is_stored_and_listed(phones: Ph
     call = phones.call_practice(phones.patient(number))
     call.press("4")
     [slot] = offered(controller, 1)
-    spoken = controller.events("callback_offered")[0]["spoken"]
+    spoken = controller.events(ev.CALLBACK_OFFERED)[0]["spoken"]
     local = dt.datetime.fromisoformat(slot).astimezone(AMS)
     assert f"tijd_uur_{local.hour}" in spoken
     call.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 1, 20)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
     assert requests(tmp_path) == [(number, "caller_id", slot)]
-    controller.wait_event("call_end", 1, 40)  # heard "genoteerd" and "tot ziens", then hung up
+    controller.wait_event(ev.CALL_END, 1, 40)  # heard "genoteerd" and "tot ziens", then hung up
 
     listing = subprocess.run(
         [sys.executable, "-m", "ivr.cli", "callbacks", "list", "--date", local.date().isoformat(), "--json"],
@@ -127,13 +128,13 @@ def test_withheld_caller_types_the_number_and_confirms_the_read_back(phones: Pho
     controller = start()
     call = phones.call_practice(phones.patient("anonymous"))
     call.press("4")
-    controller.wait_event("typed_number_waiting", 1, 30)
+    controller.wait_event(ev.TYPED_NUMBER_WAITING, 1, 30)
     call.press("0612000031#")
-    controller.wait_event("typed_number_read_back", 1, 20)
+    controller.wait_event(ev.TYPED_NUMBER_READ_BACK, 1, 20)
     call.press(CONFIRM)
     [slot] = offered(controller, 1)
     call.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 1, 20)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
     assert requests(tmp_path) == [("0612000031", "typed", slot)]
     call.hang_up()
 
@@ -143,12 +144,12 @@ def test_invalid_typed_number_is_asked_again_then_nothing_is_stored(phones: Phon
     controller = start()
     call = phones.call_practice(phones.patient("anonymous"))
     call.press("4")
-    controller.wait_event("typed_number_waiting", 1, 30)
+    controller.wait_event(ev.TYPED_NUMBER_WAITING, 1, 30)
     call.press("0900#")
-    controller.wait_event("typed_number_waiting", 2, 30)
+    controller.wait_event(ev.TYPED_NUMBER_WAITING, 2, 30)
     call.press("12345#")
-    controller.wait_event("call_end", 1, 60)
-    assert [e["attempt"] for e in controller.events("typed_number_invalid")] == [1, 2]
+    controller.wait_event(ev.CALL_END, 1, 60)
+    assert [e["attempt"] for e in controller.events(ev.TYPED_NUMBER_INVALID)] == [1, 2]
     assert requests(tmp_path) == []
     assert "callback_number_failed" in event_kinds(tmp_path)
 
@@ -163,15 +164,15 @@ def test_two_callers_compete_for_the_last_place(phones: Phones, start, tmp_path)
     slot_a, slot_b = offered(controller, 2)
     assert slot_a == slot_b  # one place, offered to both while neither has confirmed
     first.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 1, 20)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
     second.press(CONFIRM)
-    controller.wait_event("callback_slot_taken", 1, 20)
+    controller.wait_event(ev.CALLBACK_SLOT_TAKEN, 1, 20)
     next_slot = offered(controller, 3)[2]
     assert dt.datetime.fromisoformat(next_slot) - dt.datetime.fromisoformat(slot_a) == dt.timedelta(
         minutes=15
     )
     second.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 2, 20)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 2, 20)
     assert requests(tmp_path) == [("0612000032", "caller_id", slot_a), ("0612000033", "caller_id", next_slot)]
     first.hang_up()
     second.hang_up()
@@ -187,7 +188,7 @@ def test_a_later_time_on_request(phones: Phones, start, tmp_path):
     later = offered(controller, 2)[1]
     assert dt.datetime.fromisoformat(later) > dt.datetime.fromisoformat(first)
     call.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 1, 20)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
     assert requests(tmp_path) == [("0612000034", "caller_id", later)]
     call.hang_up()
 
@@ -199,7 +200,7 @@ def test_hanging_up_during_the_offer_books_nothing(phones: Phones, start, tmp_pa
     call.press("4")
     offered(controller, 1)
     call.hang_up()
-    controller.wait_event("call_end", 1, 20)
+    controller.wait_event(ev.CALL_END, 1, 20)
     assert requests(tmp_path) == []
     assert event_kinds(tmp_path)[-1] == "callback_abandoned"
 
@@ -210,8 +211,8 @@ def test_no_input_repeats_the_offer_once_then_ends(phones: Phones, start, tmp_pa
     call = phones.call_practice(phones.patient("0612000036"))
     call.press("4")
     offered(controller, 2)
-    controller.wait_event("call_end", 1, 60)
-    assert [e["silences"] for e in controller.events("callback_offer_miss")] == [1, 2]
+    controller.wait_event(ev.CALL_END, 1, 60)
+    assert [e["silences"] for e in controller.events(ev.CALLBACK_OFFER_MISS)] == [1, 2]
     assert requests(tmp_path) == []
     assert "callback_declined" in event_kinds(tmp_path)
 
@@ -226,7 +227,7 @@ def test_spoed_breaks_through_the_offer(phones: Phones, headsets, start, tmp_pat
     call.press("1")
     phones.wait(lambda: headsets["assistent1"].call_from(number), 10, "spoed to ring the headsets")
     assert requests(tmp_path) == []
-    assert controller.events("callback_spoed")[0]["stage"] == "offer"
+    assert controller.events(ev.CALLBACK_SPOED)[0]["stage"] == "offer"
     call.hang_up()
 
 
@@ -237,9 +238,9 @@ def test_no_slot_in_the_horizon_turns_the_caller_away_and_counts_it(phones: Phon
     controller = start(capacity=one_place_per_slot(closed_dates=[d.isoformat() for d in closed]))
     call = phones.call_practice(phones.patient("0612000038"))
     call.press("4")
-    [away] = controller.wait_event("callback_turned_away", 1, 20)
+    [away] = controller.wait_event(ev.CALLBACK_TURNED_AWAY, 1, 20)
     assert away["reason"] == "full_horizon"
-    controller.wait_event("call_end", 1, 60)
+    controller.wait_event(ev.CALL_END, 1, 60)
     assert requests(tmp_path) == []
     assert "callback_turned_away" in event_kinds(tmp_path)
 
@@ -257,12 +258,12 @@ def test_voice_note_is_stored_with_the_request(phones: Phones, start, tmp_path, 
     call.press("4")
     offered(controller, 1)
     call.press(CONFIRM)
-    controller.wait_event("callback_confirmed", 1, 20)
-    controller.wait_event("voice_note_recording", 1, 30)
+    controller.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
+    controller.wait_event(ev.VOICE_NOTE_RECORDING, 1, 30)
     call.say(str(question))
     phones.pump(3.5)
     call.press("#")
-    [stored] = controller.wait_event("voice_note_stored", 1, 30)
+    [stored] = controller.wait_event(ev.VOICE_NOTE_STORED, 1, 30)
     assert stored["ended_by"] == "key_or_silence"
     with database(tmp_path) as db:
         [(ref,)] = db.execute("SELECT voice_note_ref FROM callback_request").fetchall()
@@ -278,5 +279,5 @@ def test_database_down_sends_the_caller_to_an_assistant(phones: Phones, headsets
     call = phones.call_practice(phones.patient(number))
     call.press("4")
     phones.wait(lambda: headsets["assistent1"].call_from(number), 30, "the assistants to ring")
-    assert controller.events("callback_desk_unavailable")
+    assert controller.events(ev.CALLBACK_UNAVAILABLE)
     call.hang_up()

@@ -12,10 +12,11 @@ from typing import Any
 import pjsua2 as pj
 import pytest
 
+from ivr import log_events as ev
 from storage.bookings import book_callback
 from storage.db import make_engine, session_factory
 from storage.practices import ensure_practice
-from tests.e2e.conftest import always_open, demo_menu
+from tests.e2e.helpers import always_open, demo_menu
 from tests.e2e.sip import Headset, Incoming, Phones
 
 pytestmark = pytest.mark.e2e
@@ -99,21 +100,21 @@ def test_kept_place_is_served_in_its_original_order_headset_first(
         patients[number] = phones.patient(number)
         calls[number] = phones.call_practice(patients[number])
         calls[number].press("5")
-        controller.wait_event("queue_joined", len(calls), 20)
+        controller.wait_event(ev.QUEUE_JOINED, len(calls), 20)
     phones.wait(
         lambda: rung_for(assistant, first), 15, "the assistant's headset to ring for the first caller"
     )
     # The second caller hears the offer (keep_place_after_seconds 0), presses 5 and hangs up.
-    controller.wait_event("queue_announced", 3, 20)
+    controller.wait_event(ev.QUEUE_ANNOUNCED, 3, 20)
     # The caller presses 5 once the announcement with the offer is playing (2 s of it heard).
     heard = calls[second].rtp_packets_received()
     phones.wait_rtp(calls[second], heard + 100, 10, "the announcement to play")
     calls[second].press("5")
-    controller.wait_event("queue_place_kept", 1, 30)
+    controller.wait_event(ev.QUEUE_PLACE_KEPT, 1, 30)
     calls[second].hang_up()
 
     assistant.answer(first)
-    controller.wait_event("bridged", 1, 10)
+    controller.wait_event(ev.BRIDGED, 1, 10)
     hang_up(rung_for(assistant, first)[0])  # the first conversation ends
 
     # Next in order is the kept place (arrived before the third caller): the headset rings first...
@@ -130,14 +131,14 @@ def test_kept_place_is_served_in_its_original_order_headset_first(
     dialled = phone.incoming[0]
     assert dialled.at > answered_at
     assert "0201234567" in dialled.remote_uri
-    controller.wait_event("callback_patient_answered", 1, 10)
+    controller.wait_event(ev.PATIENT_ANSWERED, 1, 10)
     hang_up(rung_for(assistant, second)[0])
-    [done] = controller.wait_event("callback_dialout_done", 1, 20)
+    [done] = controller.wait_event(ev.DIALOUT_DONE, 1, 20)
     assert (done["outcome"], done["status"]) == ("reached", "done")
 
     phones.wait(lambda: rung_for(assistant, third), 20, "the third caller to reach the headset")
     assistant.answer(third)
-    controller.wait_event("bridged", 2, 10)
+    controller.wait_event(ev.BRIDGED, 2, 10)
     hang_up(rung_for(assistant, third)[0])
     # Everyone once, nobody twice.
     assert [len(rung_for(assistant, n)) for n in (first, second, third)] == [1, 1, 1]
@@ -160,7 +161,7 @@ def test_patient_not_reached_is_tried_again_then_marked(
         phones.wait(lambda: len(rung_for(provider, number)) >= 2, 90, "two attempts to reach the patient")
         first, second = rung_for(provider, number)[:2]
         assert second.at - first.at >= 8  # retry_after_seconds
-        finished = controller.wait_event("callback_dialout_done", 2, 30)
+        finished = controller.wait_event(ev.DIALOUT_DONE, 2, 30)
     finally:
         provider.auto_answer = True
     assert [(e["outcome"], e["status"]) for e in finished] == [
@@ -207,29 +208,29 @@ def test_controller_restart_keeps_the_order_and_calls_nobody_twice(
     calls[busy].press("5")
     phones.wait(lambda: rung_for(assistant, busy), 15, "the headset to ring for the first caller")
     assistant.answer(busy)
-    controller.wait_event("bridged", 1, 10)
+    controller.wait_event(ev.BRIDGED, 1, 10)
     for count, number in enumerate((first, second), start=2):
         calls[number] = phones.call_practice(phones.patient(number))
         calls[number].press("5")
-        controller.wait_event("queue_joined", count, 20)
-    controller.wait_event("queue_announced", 3, 20)
+        controller.wait_event(ev.QUEUE_JOINED, count, 20)
+    controller.wait_event(ev.QUEUE_ANNOUNCED, 3, 20)
 
     controller.stop()
     # Stopping the controller ends the conversation in progress; the two waiting callers stay on the line.
     hang_up(rung_for(assistant, busy)[0])
     calls[busy].hang_up()
     restarted = controller_factory(menu)
-    restarted.wait_event("queue_resumed", 2, 20)
+    restarted.wait_event(ev.QUEUE_RESUMED, 2, 20)
     assert all(calls[n].state == "confirmed" for n in (first, second)), "a waiting caller was dropped"
 
     phones.wait(lambda: rung_for(assistant, first), 20, "the first waiting caller to reach the headset")
     assert not rung_for(assistant, second)
     assistant.answer(first)
-    restarted.wait_event("bridged", 1, 10)
+    restarted.wait_event(ev.BRIDGED, 1, 10)
     hang_up(rung_for(assistant, first)[0])
     phones.wait(lambda: rung_for(assistant, second), 20, "the second waiting caller to reach the headset")
     assistant.answer(second)
-    restarted.wait_event("bridged", 2, 10)
+    restarted.wait_event(ev.BRIDGED, 2, 10)
     hang_up(rung_for(assistant, second)[0])
     assert [len(rung_for(assistant, n)) for n in (busy, first, second)] == [1, 1, 1]
     for call in calls.values():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import always_open, demo_menu, sandbox
+from ivr import log_events as ev
+from tests.e2e.helpers import always_open, demo_menu, sandbox
 from tests.e2e.sip import Phones
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +26,8 @@ def test_controller_comes_back_after_asterisk_restarts(phones: Phones, headsets,
     """After Asterisk restarts the controller reconnects by itself and handles the next call."""
     controller = controller_factory()
     sandbox("restart")
-    controller.wait_event("reconciled", 2, 30)
-    assert len(controller.events("ari_connected")) >= 2
+    controller.wait_event(ev.RECONCILED, 2, 30)
+    assert len(controller.events(ev.ARI_CONNECTED)) >= 2
     for headset in headsets.values():
         headset.registered = False
         headset.setRegistration(True)
@@ -44,7 +45,7 @@ def test_a_call_on_a_long_prompt_does_not_delay_another_call(phones: Phones, hea
     controller = controller_factory(menu)
     slow = phones.call_practice(phones.patient("0612000012"))
     slow.press("5")
-    controller.wait_event("menu_key", 1)
+    controller.wait_event(ev.MENU_KEY, 1)
     fast = phones.call_practice(phones.patient("0612000013"))
     pressed = fast.press("1")
     rang = phones.wait(lambda: headsets["assistent1"].call_from("0612000013"), 5, "assistent1 to ring")
@@ -68,9 +69,9 @@ def test_heartbeat_notices_a_frozen_asterisk(phones: Phones, controller_factory,
     os.kill(pid, signal.SIGSTOP)
     frozen = time.monotonic()
     try:
-        controller.wait_event("ari_disconnected", 1, 10)
+        controller.wait_event(ev.ARI_DISCONNECTED, 1, 10)
         noticed = time.monotonic() - frozen
     finally:
         os.kill(pid, signal.SIGCONT)
     print(f"\nfrozen Asterisk noticed after {noticed:.1f} s")
-    controller.wait_event("reconciled", 2, 20)
+    controller.wait_event(ev.RECONCILED, 2, 20)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import always_open, demo_menu
+from ivr import log_events as ev
+from tests.e2e.helpers import always_open, demo_menu
 from tests.e2e.sip import Phones
 
 pytestmark = pytest.mark.e2e
@@ -28,11 +29,11 @@ def test_spoed_from_a_submenu(phones: Phones, headsets, controller_factory):
     controller = controller_factory()
     call = phones.call_practice(phones.patient("0612000001"))
     call.press("3")
-    controller.wait_event("menu_key", 1)
+    controller.wait_event(ev.MENU_KEY, 1)
     phones.pump(0.5)  # the submenu prompt has started
     call.press("1")
     phones.wait(lambda: headsets["assistent1"].call_from("0612000001"), 10, "assistent1 to ring (submenu)")
-    assert [e["depth"] for e in controller.events("menu_key")] == [0, 1]
+    assert [e["depth"] for e in controller.events(ev.MENU_KEY)] == [0, 1]
     call.hang_up()
 
 
@@ -51,7 +52,7 @@ def test_answered_spoed_is_bridged_until_the_assistant_hangs_up(phones: Phones, 
         10,
         "the other headsets to stop ringing",
     )
-    controller.wait_event("bridged", 1)
+    controller.wait_event(ev.BRIDGED, 1)
     phones.wait(lambda: answered.rtp_packets_received() > 25, 5, "the patient's audio at the headset")
     answered.hangup(__import__("pjsua2").CallOpParam(True))
     phones.wait(lambda: call.state == "disconnected", 10, "the patient to be hung up after the assistant")
@@ -87,7 +88,7 @@ def test_outside_hours_spoed_goes_to_the_huisartsenpost(phones: Phones, headsets
     provider = phones.provider_account()
     provider.auto_answer = False
     call = phones.call_practice(phones.patient("0612000004"))
-    controller.wait_event("outside_opening_hours", 1)
+    controller.wait_event(ev.OUTSIDE_HOURS, 1)
     call.press("1")
     phones.wait(lambda: provider.incoming, 10, "the huisartsenpost to ring")
     assert "0881234567" in provider.incoming[0].local_uri

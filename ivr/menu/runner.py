@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import structlog
 
 from dialplan.hours import is_open
+from dialplan.rules import iter_menus
 from dialplan.schema import (
     Action,
     BackAction,
@@ -25,13 +26,16 @@ from dialplan.schema import (
     SpoedAction,
     SubmenuAction,
 )
-from ivr.call import Call
-from ivr.callback.desk import CallbackDesk
+from ivr import log_events as ev
+from ivr import sounds
 from ivr.callback.offer import OfferOutcome, run_callback_offer
-from ivr.connect import RingPlan, RingResult, ring_and_bridge
-from ivr.queue.wait import Queue, WaitOutcome, join_and_wait
+from ivr.callback.store import CallbackStore
+from ivr.connect.ring import RingPlan, RingResult, ring_and_bridge
+from ivr.core.call import Call
+from ivr.queue.wait import Queue, WaitOutcome, join_and_wait, wait_in_queue
 from ivr.recording import record_message
 from ivr.spoed import headset_targets, outside_target, run_huisartsenpost, run_spoed
+from storage.models import QueueEntry
 
 log = structlog.get_logger(__name__)
 
@@ -44,13 +48,15 @@ class Next(enum.Enum):
 
 @dataclass(frozen=True)
 class CallContext:
+    """What one call's menu walk needs; the menu (`cfg`) is the version the call started with."""
+
     call: Call
     cfg: PracticeConfig
     outbound_template: str
-    recordings_prefix: str = "inspreeklijn"
-    desk: CallbackDesk | None = None  # None: no capacity/database configured, callbacks go to an assistant
-    queue: Queue | None = None  # None: no database, a queue option rings the headsets directly
+    callbacks: CallbackStore
+    queue: Queue
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    recordings_prefix: str = "inspreeklijn"
 
 
 async def run_inbound(ctx: CallContext, now: datetime) -> None:
@@ -58,7 +64,7 @@ async def run_inbound(ctx: CallContext, now: datetime) -> None:
     call, cfg = ctx.call, ctx.cfg
     await call.answer()
     if not is_open(cfg, now):
-        log.info("outside_opening_hours")
+        log.info(ev.OUTSIDE_HOURS)
         key = await call.play([cfg.outside_hours.prompt], interrupt={cfg.outside_hours.spoed_key})
         if key is None:
             key = await call.wait_digit(5, allowed={cfg.outside_hours.spoed_key})
@@ -82,19 +88,19 @@ async def run_menu(ctx: CallContext, menu: Menu, *, depth: int) -> Next:
         if key is None:
             key = await call.wait_digit(menu.timeout)
         if key == spoed_key:
-            log.info("menu_key", key=key, depth=depth, option="spoed")
+            log.info(ev.MENU_KEY, key=key, depth=depth, option="spoed")
             await run_spoed(call, ctx.cfg, outbound_template=ctx.outbound_template)
             return Next.DONE
         action = menu.options.get(key) if key else None
         if action is None:
             misses += 1
-            log.info("menu_miss", key=key, depth=depth, misses=misses)
+            log.info(ev.MENU_MISS, key=key, depth=depth, misses=misses)
             if misses > menu.retries:
                 outcome = await perform(ctx, menu.default, depth=depth)
                 return Next.DONE if outcome is Next.REPEAT else outcome
             reprompt = menu.invalid_prompt if key else menu.no_input_prompt
             continue
-        log.info("menu_key", key=key, depth=depth, option=action.action)
+        log.info(ev.MENU_KEY, key=key, depth=depth, option=action.action)
         misses, reprompt = 0, None
         outcome = await perform(ctx, action, depth=depth)
         if outcome is not Next.REPEAT:
@@ -145,33 +151,52 @@ async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
 _CALLBACK_FALLBACK = HeadsetsAction(
     action="headsets",
     group="terugbel_storing",
-    prompt="storing",
-    no_answer_prompt="niemand_bereikbaar",
+    prompt=sounds.STORING,
+    no_answer_prompt=sounds.NIEMAND_BEREIKBAAR,
 )
 
 
 async def _callback(ctx: CallContext, action: CallbackAction, *, depth: int) -> Next:
-    outcome = OfferOutcome.UNAVAILABLE
-    if ctx.desk is not None:
-        outcome = await run_callback_offer(
-            ctx.call, ctx.desk, action, spoed_key=ctx.cfg.spoed.key, clock=ctx.clock
-        )
+    outcome = await run_callback_offer(
+        ctx.call, ctx.callbacks, action, spoed_key=ctx.cfg.spoed.key, clock=ctx.clock
+    )
     if outcome is OfferOutcome.SPOED:
         return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
     if outcome is OfferOutcome.UNAVAILABLE:
-        log.warning("callback_unavailable_ringing_assistants", configured=ctx.desk is not None)
+        log.warning("callback_unavailable_ringing_assistants")
         return await _ring_headsets(ctx, _CALLBACK_FALLBACK)
     return Next.DONE
 
 
 async def _queue(ctx: CallContext, action: QueueAction, *, depth: int) -> Next:
-    outcome = WaitOutcome.UNAVAILABLE
-    if ctx.queue is not None:
-        outcome = await join_and_wait(ctx.call, ctx.queue, action, spoed_key=ctx.cfg.spoed.key)
+    outcome = await join_and_wait(ctx.call, ctx.queue, action, spoed_key=ctx.cfg.spoed.key)
     return await after_wait(ctx, action, outcome, depth=depth)
 
 
-async def after_wait(ctx: CallContext, action: QueueAction, outcome: str, *, depth: int) -> Next:
+async def resume_inbound(ctx: CallContext, entry: QueueEntry) -> None:
+    """A caller who was waiting when the last controller stopped waits on in the stored place.
+
+    The caller never hears the menu again; what follows the wait is what the menu's queue option says.
+    """
+    action = queue_action_for(ctx.cfg, entry.group)
+    log.info(ev.QUEUE_RESUMED, entry_id=entry.id, arrived_at=entry.arrived_at.isoformat())
+    outcome = await wait_in_queue(
+        ctx.call, ctx.queue, action, entry.id, entry.rank, entry.arrived_at, spoed_key=ctx.cfg.spoed.key
+    )
+    await after_wait(ctx, action, outcome, depth=0)
+    await ctx.call.hangup()
+
+
+def queue_action_for(cfg: PracticeConfig, group: str) -> QueueAction:
+    """The menu's queue option of this group (its announcements and keep-place rules), or the defaults."""
+    for menu, _ in iter_menus(cfg.menu):
+        for action in [*menu.options.values(), menu.default]:
+            if isinstance(action, QueueAction) and action.group == group:
+                return action
+    return QueueAction(action="queue", group=group)
+
+
+async def after_wait(ctx: CallContext, action: QueueAction, outcome: WaitOutcome, *, depth: int) -> Next:
     """What follows the wait in the queue (also for a caller taken over after a controller restart)."""
     if outcome == WaitOutcome.SPOED:
         return await perform(ctx, SpoedAction(action="spoed"), depth=depth)
@@ -204,8 +229,8 @@ async def _ring_headsets(ctx: CallContext, action: HeadsetsAction) -> Next:
         ),
     )
     if result is RingResult.INTERRUPTED:
-        log.info("menu_key", key=cfg.spoed.key, option="spoed", while_waiting=action.group)
+        log.info(ev.MENU_KEY, key=cfg.spoed.key, option="spoed", while_waiting=action.group)
         await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
-    elif result is RingResult.NO_ANSWER and action.no_answer_prompt:
+    elif result in (RingResult.NO_ANSWER, RingResult.REFUSED) and action.no_answer_prompt:
         await call.play([action.no_answer_prompt], interrupt=())
     return Next.DONE

@@ -1,0 +1,282 @@
+"""A callback, headset first: the assistant answers and hears who is called, then the patient is dialled.
+
+The patient is only dialled once an assistant is on the line, so no patient ever answers into silence.
+Every attempt is claimed in the database before the headset rings (one number is never called twice at
+once) and finished with its outcome whatever ends it: the conversation, a graceful stop, an unexpected
+error. A patient who answered is never called again for this request (storage.attempts enforces it too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from dialplan.schema import PracticeConfig
+from ivr import log_events as ev
+from ivr import sounds
+from ivr.ari import AriError, AriUnavailable
+from ivr.ari.port import Ari
+from ivr.callback.store import CallbackStore
+from ivr.callback.whisper import whisper
+from ivr.connect.bridge import bridge_id_for
+from ivr.core.call import Call, CallGone, quietly
+from ivr.core.media import Media
+from ivr.core.registry import CallRegistry
+from ivr.core.router import Router
+from ivr.db.door import StoreUnavailable
+from ivr.timing import deadline
+from storage.models import CallbackRequest
+
+log = structlog.get_logger(__name__)
+
+BUSY_CAUSES = frozenset({17})  # Q.850 user busy
+# Finishing an attempt is retried this often in the background before the periodic sweep takes over.
+FINISH_RETRIES_SECONDS = (1.0, 5.0, 30.0)
+
+
+@dataclass(frozen=True)
+class DialOutContext:
+    ari: Ari
+    router: Router
+    store: CallbackStore
+    config: Callable[[], PracticeConfig]
+    app: str
+    media: Media
+    outbound_template: str
+    clock: Callable[[], dt.datetime]
+    calls: CallRegistry
+    # Attempt ids a running task owns; the sweep closes only open attempts that nobody owns.
+    owned: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Progress:
+    dialled: bool = False
+    answered: bool = False
+
+    def outcome_if_cut_off(self) -> str:
+        """The outcome of an attempt ended by a stop or an error, by how far it got."""
+        if self.answered:
+            return "reached"  # the conversation happened: never again
+        if self.dialled:
+            return "not_reached"  # a try of the attempts protocol, retried after the usual pause
+        return "interrupted"  # the patient's phone never rang: back in its place
+
+
+async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) -> bool:
+    """Make one attempt of `request` through `headset`; returns whether the assistant answered."""
+    cfg = ctx.config()
+    try:
+        attempt = await ctx.store.claim(request.id, headset=headset, now=ctx.clock())
+    except StoreUnavailable:
+        return True  # nothing rang; do not pause the headset for it
+    if attempt is None:
+        return True
+    ctx.owned.add(attempt.id)
+    channel = {"id": f"cb{request.id}-{attempt.id}-{headset}"}
+    # The headset's channel enters the app only when she answers: reconcile may have to replay that.
+    leg = Call(ctx.ari, ctx.router, channel, app=ctx.app, media=ctx.media, entered=False)
+    ctx.calls.add(leg)
+    progress = _Progress()
+    log.info(ev.DIALOUT_START, request_id=request.id, attempt=attempt.attempt_no, headset=headset)
+    outcome = "interrupted"
+    try:
+        outcome = await _attempt(ctx, cfg, leg, headset, request, attempt.id, progress)
+        return outcome != "assistant_no_answer"
+    except asyncio.CancelledError:
+        outcome = progress.outcome_if_cut_off()
+        raise
+    except Exception:
+        log.exception(ev.DIALOUT_FAILED, request_id=request.id)
+        outcome = "reached" if progress.answered else "failed"
+        return True
+    finally:
+        kept = leg.detached and leg.conversation is not None
+        await leg.release_all()
+        if not kept:
+            await leg.hangup()
+        ctx.calls.remove(leg)
+        # A stopping controller tries once; the next one's recovery closes what is still open.
+        await _finish(ctx, cfg, request.id, attempt.id, outcome, retry=not leg.detached)
+
+
+async def _finish(
+    ctx: DialOutContext, cfg: PracticeConfig, request_id: int, attempt_id: int, outcome: str, *, retry: bool
+) -> None:
+    """Store the attempt's end; on a database failure try again a few times, then leave it to the sweep
+    (the attempt stays owned meanwhile, so the sweep does not close it under our feet)."""
+    dialing = cfg.callbacks
+    for pause in (0.0, *(FINISH_RETRIES_SECONDS if retry else ())):
+        if pause:
+            await asyncio.sleep(pause)
+        try:
+            done = await ctx.store.finish(
+                attempt_id,
+                outcome,
+                now=ctx.clock(),
+                retry_after=dt.timedelta(seconds=dialing.retry_after_seconds),
+                max_attempts=dialing.max_attempts,
+            )
+        except (StoreUnavailable, LookupError) as exc:
+            log.error(ev.ATTEMPT_NOT_STORED, request_id=request_id, error=str(exc), retry_in=pause)
+            continue
+        ctx.owned.discard(attempt_id)
+        log.info(
+            ev.DIALOUT_DONE,
+            request_id=request_id,
+            outcome=outcome,
+            status=done.status,
+            attempts=done.attempts,
+            note=done.outcome_note,
+        )
+        return
+    ctx.owned.discard(attempt_id)
+
+
+async def _attempt(
+    ctx: DialOutContext,
+    cfg: PracticeConfig,
+    leg: Call,
+    headset: str,
+    request: CallbackRequest,
+    attempt_id: int,
+    progress: _Progress,
+) -> str:
+    dialing = cfg.callbacks
+    try:
+        await ctx.ari.originate(
+            endpoint=f"PJSIP/{headset}",
+            channel_id=leg.channel_id,
+            app=ctx.app,
+            app_args=["dialout", str(request.id)],
+            # What the headset's display shows: who is going to be called (a checked, stored number).
+            caller_id=f'"Terugbellen" <{request.phone}>',
+            ring_seconds=dialing.headset_ring_seconds,
+        )
+    except (AriError, AriUnavailable) as exc:
+        log.info("callback_headset_refused", headset=headset, error=str(exc))
+        return "assistant_no_answer"
+    if not await _answered(leg, leg.channel_id, dialing.headset_ring_seconds + 5):
+        log.info("callback_headset_no_answer", headset=headset)
+        return "assistant_no_answer"
+    try:
+        await leg.play(whisper(request, cfg, ctx.clock()), interrupt=())
+        return await _call_patient(ctx, cfg, leg, request, attempt_id, progress)
+    except CallGone:
+        if progress.answered:
+            return "reached"  # the assistant hung up after talking: that is how a call ends
+        # The assistant hung up before the patient answered: this try does not count against the patient.
+        log.info("callback_assistant_left", request_id=request.id)
+        return "interrupted"
+
+
+async def _call_patient(
+    ctx: DialOutContext,
+    cfg: PracticeConfig,
+    leg: Call,
+    request: CallbackRequest,
+    attempt_id: int,
+    progress: _Progress,
+) -> str:
+    dialing = cfg.callbacks
+    patient = leg.new_leg_id()
+    await ctx.store.patient_dialled(attempt_id, patient, leg.channel_id)
+    try:
+        await ctx.ari.originate(
+            endpoint=ctx.outbound_template.format(number=request.phone),
+            channel_id=patient,
+            app=ctx.app,
+            app_args=["leg", leg.call_id],
+            caller_id=f'"{cfg.practice.name}" <{cfg.practice.number}>',
+            ring_seconds=dialing.patient_ring_seconds,
+        )
+    except (AriError, AriUnavailable) as exc:
+        log.warning("callback_patient_refused", error=str(exc))
+        await _not_reached(leg)
+        return "not_reached"
+    progress.dialled = True
+    await quietly(ctx.ari.ring(leg.channel_id))
+    until = deadline(dialing.patient_ring_seconds + 5)
+    while True:
+        event = await leg.next_event(until)
+        if event is None:
+            await quietly(ctx.ari.hangup(patient))
+            await _not_reached(leg)
+            return "not_reached"
+        kind, channel = event["type"], (event.get("channel") or {}).get("id")
+        if kind == "StasisStart" and channel == patient:
+            break
+        if kind == "ChannelDestroyed" and channel == patient:
+            outcome = "busy" if event.get("cause") in BUSY_CAUSES else "not_reached"
+            await _not_reached(leg)
+            return outcome
+    progress.answered = True
+    try:
+        await ctx.store.patient_answered(attempt_id, ctx.clock())
+    except StoreUnavailable as exc:
+        # The conversation goes ahead; the outcome stored at the end says reached all the same.
+        log.error("callback_answer_not_stored", request_id=request.id, error=str(exc))
+    await quietly(ctx.ari.ring_stop(leg.channel_id))
+    log.info(ev.PATIENT_ANSWERED, request_id=request.id)
+    return await _conversation(leg, patient, dialing.done_key, dialing.not_reached_key)
+
+
+async def _conversation(leg: Call, patient: str, done_key: str, not_reached_key: str) -> str:
+    """Bridge assistant and patient; the assistant's key marks the outcome (voicemail: not reached)."""
+    bridge_id = bridge_id_for(leg, "cb")
+    await leg.ari.create_bridge(bridge_id)
+    joined = False
+    try:
+        await leg.ari.add_to_bridge(bridge_id, [leg.channel_id, patient])
+        joined = True
+        leg.conversation = (bridge_id, patient)
+        while True:
+            try:
+                event: dict[str, Any] | None = await leg.next_event(None)
+            except CallGone:
+                return "reached"  # the assistant hung up: the conversation is over
+            assert event is not None
+            kind, channel = event["type"], (event.get("channel") or {}).get("id")
+            if kind in ("ChannelDestroyed", "StasisEnd") and channel == patient:
+                return "reached"
+            if kind == "ChannelDtmfReceived" and channel == leg.channel_id:
+                key = str(event.get("digit", ""))
+                if key == not_reached_key:
+                    log.info("callback_marked_not_reached")
+                    return "voicemail"
+                if key == done_key:
+                    log.info("callback_marked_done")
+                    return "reached"
+    finally:
+        if not (joined and leg.detached):
+            leg.conversation = None
+            await quietly(leg.ari.hangup(patient))
+            leg.forget_leg(patient)
+            await quietly(leg.ari.destroy_bridge(bridge_id))
+
+
+async def _not_reached(leg: Call) -> None:
+    await quietly(leg.ari.ring_stop(leg.channel_id))
+    try:
+        await leg.play([sounds.FLUISTER_NIET_BEREIKT], interrupt=())
+    except CallGone:
+        pass
+
+
+async def _answered(leg: Call, channel_id: str, seconds: float) -> bool:
+    """Wait for the headset leg to enter the app (answered) or to end (not answered, refused)."""
+    until = deadline(seconds)
+    while True:
+        try:
+            event = await leg.next_event(until)
+        except CallGone:
+            return False
+        if event is None:
+            return False
+        if event["type"] == "StasisStart" and (event.get("channel") or {}).get("id") == channel_id:
+            return True

@@ -1,0 +1,1 @@
+"""The controller's one door to the database: deadlines, one failure type, the schema kept up to date."""

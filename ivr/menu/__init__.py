@@ -1,0 +1,1 @@
+"""Walking a caller through the practice's menu tree, with spoed breaking through at every level."""

@@ -1,0 +1,55 @@
+"""AVG: patient data is kept no longer than the practice's retention limit, recordings included.
+
+Every few hours: callback requests that ended before the limit go (with their attempts, call events and
+queue entries), and so do the recordings they referred to and inspreeklijn messages older than the limit.
+Requests still to be called are never deleted, however old their slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from ivr import log_events as ev
+from ivr.db.door import Database, StoreUnavailable
+from storage.recordings import delete_recordings, delete_recordings_older_than
+from storage.retention import purge_older_than
+
+log = structlog.get_logger(__name__)
+
+EVERY = dt.timedelta(hours=6)
+# Stored-recording folders whose files are patient data of their own (not referred to by a request).
+MESSAGE_FOLDERS = ("inspreeklijn",)
+
+
+async def purge_once(
+    db: Database, recordings_dir: Path | None, days: int, clock: Callable[[], dt.datetime]
+) -> int:
+    """One purge; returns what was deleted in the database."""
+    cutoff = clock() - dt.timedelta(days=days)
+    result = await db.run(purge_older_than, cutoff)
+    files = 0
+    if recordings_dir is not None:
+        # File deletion blocks: off the event loop, so no call waits on the disk.
+        notes = await asyncio.to_thread(delete_recordings, recordings_dir, result.voice_note_refs)
+        messages = await asyncio.to_thread(
+            delete_recordings_older_than, recordings_dir, MESSAGE_FOLDERS, cutoff
+        )
+        files = len(notes.deleted) + len(messages)
+    log.info(ev.RETENTION_PURGE, cutoff=cutoff.isoformat(), deleted=result.deleted, files=files)
+    return result.deleted
+
+
+async def purge_forever(
+    db: Database, recordings_dir: Path | None, days: int, clock: Callable[[], dt.datetime]
+) -> None:
+    while True:
+        try:
+            await purge_once(db, recordings_dir, days, clock)
+        except StoreUnavailable as exc:
+            log.warning("retention_purge_failed", error=str(exc))
+        await asyncio.sleep(EVERY.total_seconds())

@@ -1,0 +1,68 @@
+"""The live queue on the fake ARI: kept places, spoed while waiting, and headsets that do not answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import QueueEntry
+from tests.fakes.practice import FakePractice, demo_menu
+
+
+def queue_menu(**changes: object) -> dict:
+    menu = demo_menu()
+    menu["menu"]["options"]["5"].update(prompt=None, keep_place_after_seconds=0, announce_every=20, **changes)
+    return menu
+
+
+@pytest.fixture
+async def practice(tmp_path: Path):
+    practice = FakePractice(tmp_path, queue_menu())
+    for headset in ("assistent1", "assistent2", "assistent3"):
+        practice.ari.busy(headset)  # every assistant is on the phone: callers wait
+    await practice.start()
+    yield practice
+    await practice.close()
+
+
+async def entries(practice: FakePractice) -> list[QueueEntry]:
+    async def query(session):
+        return list(await session.scalars(select(QueueEntry).order_by(QueueEntry.id)))
+
+    return await practice.sql(query)
+
+
+async def test_spoed_during_the_kept_place_read_back_rings_spoed(practice: FakePractice) -> None:
+    """A withheld caller keeping the place who presses spoed during the number read-back gets spoed."""
+    ari = practice.ari
+    caller = practice.calls_in("anonymous")
+    await practice.heard(caller, "welkom")
+    ari.press(caller, "5")
+    await practice.heard(caller, "wacht_plek_bewaren")
+    ari.press(caller, "5")
+    await practice.heard_all(caller, "terugbel_nummer_intoetsen")
+    ari.press(caller, "0612000031#")
+    await practice.heard(caller, "terugbel_nummer_herhaling")
+    ari.press(caller, "1")
+    await ari.until(
+        lambda: all(ari.ringing(h) for h in ("assistent1", "assistent2", "assistent3")), 10, "spoed"
+    )
+    assert ari.of("originate", endpoint="PJSIP/assistent1")
+    [entry] = await entries(practice)
+    assert entry.status == "abandoned"
+
+
+async def test_caller_who_keeps_the_place_leaves_the_line_with_a_kept_entry(practice: FakePractice) -> None:
+    """Pressing the keep key with a usable caller id keeps the place and ends the call politely."""
+    ari = practice.ari
+    caller = practice.calls_in("0612000040")
+    await practice.heard(caller, "welkom")
+    ari.press(caller, "5")
+    await practice.heard(caller, "wacht_plek_bewaren")
+    ari.press(caller, "5")
+    await practice.heard(caller, "wacht_plek_bewaard")
+    await ari.until(lambda: caller not in ari.channels, 30, "the call to end")
+    [entry] = await entries(practice)
+    assert entry.status == "kept" and entry.callback_request_id is not None

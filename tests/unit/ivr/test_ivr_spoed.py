@@ -1,0 +1,85 @@
+"""Spoed on the fake ARI: it reaches a person, and when nothing can be rung it never spins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.core.fallback import FALLBACK_CONTEXT
+from tests.fakes.practice import FakePractice, demo_menu
+
+HEADSETS = ("assistent1", "assistent2", "assistent3")
+
+
+@pytest.fixture
+async def practice(tmp_path: Path):
+    practice = FakePractice(tmp_path, demo_menu())
+    yield practice
+    await practice.close()
+
+
+async def test_spoed_key_rings_every_headset_with_the_patients_number(practice: FakePractice) -> None:
+    """Pressing 1 during the welcome rings all spoed headsets, showing the checked caller number."""
+    await practice.start()
+    caller = practice.calls_in("0612345678")
+    await practice.heard(caller, "welkom")
+    practice.ari.press(caller, "1")
+    await practice.ari.until(lambda: all(practice.ari.ringing(h) for h in HEADSETS), 5, "headsets ringing")
+    shown = {r.params["caller_id"] for r in practice.ari.of("originate")}
+    assert shown == {'"0612345678" <0612345678>'}
+
+
+async def test_when_nothing_can_be_rung_spoed_backs_off_and_ends_in_the_fallback(
+    practice: FakePractice,
+) -> None:
+    """Headsets unregistered and the overflow refused: a few paced rounds, then the dialplan fallback."""
+    practice.ari.register(*HEADSETS, online=False)
+    practice.ari.provider(refuse=True)
+    await practice.start()
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    practice.ari.press(caller, "1")
+    ari = practice.ari
+    await ari.until(lambda: ari.of("continue_in_dialplan", channel_id=caller), 60, "the fallback")
+    assert ari.of("continue_in_dialplan", channel_id=caller)[0].params["context"] == FALLBACK_CONTEXT
+    # Three rounds of four originates (three headsets and the overflow), not hundreds.
+    assert len(ari.of("originate")) == 12
+
+
+async def test_a_patient_who_hangs_up_while_nothing_can_be_rung_ends_the_spoed_loop(
+    practice: FakePractice,
+) -> None:
+    """The pause between refused rounds still reads the call's events, so a hang-up ends it at once."""
+    practice.ari.register(*HEADSETS, online=False)
+    practice.ari.provider(refuse=True)
+    await practice.start()
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    practice.ari.press(caller, "1")
+    await practice.ari.until(lambda: len(practice.ari.of("originate")) == 4, 10, "the first round")
+    practice.ari.hang_up(caller)
+    await practice.ari.settle()
+    originates = len(practice.ari.of("originate"))
+    with pytest.raises(AssertionError):
+        await practice.ari.until(lambda: len(practice.ari.of("originate")) > originates, 60, "more rounds")
+    assert not practice.controller.calls.all()
+
+
+async def test_a_leg_that_fails_at_once_counts_as_a_round_that_rang_nobody(practice: FakePractice) -> None:
+    """An overflow whose call fails immediately (a wrong outbound template) is paced like a refusal."""
+    practice.ari.register(*HEADSETS, online=False)
+    practice.ari.provider()
+    await practice.start()
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    practice.ari.press(caller, "1")
+    ari = practice.ari
+
+    def fail_overflow_at_once() -> bool:
+        for leg in ari.ringing("provider"):
+            ari.hang_up(leg, cause=1)  # unallocated number
+        return bool(ari.of("continue_in_dialplan"))
+
+    await ari.until(fail_overflow_at_once, 60, "the fallback")
+    assert len(ari.of("originate", endpoint="PJSIP/0881234567@provider")) == 3
