@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from ivr.ari import AriError
+from storage import attempts as attempts_module
 from storage.models import CallbackAttempt, CallbackRequest
 from tests.fakes.practice import FakePractice, demo_menu
 
@@ -78,3 +82,60 @@ async def test_a_reconnect_leaves_a_callback_conversation_standing(practice: Fak
     await practice.ari.settle()
     assert bridge in practice.ari.bridges
     assert not practice.ari.of("destroy_bridge", bridge_id=bridge)
+
+
+async def test_an_attempt_that_keeps_failing_is_left_to_the_assistants_after_three_tries(
+    practice: FakePractice,
+) -> None:
+    """An unexpected error in every attempt (a whisper that cannot play) is counted and capped at three."""
+    practice.ari.fail(
+        "play",
+        lambda: AriError("POST", "/play", 500, json.dumps({"message": "Internal error"})),
+        times=100,
+        match=lambda params: params["channel_id"].startswith("cb"),
+    )
+    request_id = await practice.book_due(PATIENT)
+    await practice.start()
+    ari = practice.ari
+
+    async def status(session):
+        return (await session.get(CallbackRequest, request_id)).status
+
+    async def ended() -> bool:
+        return await practice.sql(status) == "not_reached"
+
+    for _ in range(200):
+        if await ended():
+            break
+        await asyncio.sleep(5)
+    request, attempts = await request_and_attempts(practice, request_id)
+    assert request.status == "not_reached" and "technische storing" in (request.outcome_note or "")
+    assert [a.outcome for a in attempts] == ["failed", "failed", "failed"]
+    rung = len(ari.of("originate", endpoint="PJSIP/assistent1"))
+    await asyncio.sleep(900)
+    assert len(ari.of("originate", endpoint="PJSIP/assistent1")) == rung, "the headset is not rung for ever"
+
+
+async def test_an_attempt_whose_end_could_not_be_stored_is_swept_and_the_number_freed(
+    practice: FakePractice,
+) -> None:
+    """The database fails when the attempt ends: retried, then swept, so the request is not stuck."""
+    request_id = await practice.book_due(PATIENT)
+    await practice.start()
+    await talking(practice)
+    practice.db.hang(attempts_module.finish_attempt)
+    practice.ari.hang_up(_patient_leg(practice))  # the conversation ends
+    await asyncio.sleep(60)
+    request, attempts = await request_and_attempts(practice, request_id)
+    assert request.status == "in_progress" and attempts[0].ended_at is None, "still open while retrying"
+    practice.db.unhang(attempts_module.finish_attempt)
+    for _ in range(100):
+        request, attempts = await request_and_attempts(practice, request_id)
+        if request.status != "in_progress":
+            break
+        await asyncio.sleep(10)
+    assert request.status == "done" and attempts[0].outcome == "reached"
+
+
+def _patient_leg(practice: FakePractice) -> str:
+    return next(c.id for c in practice.ari.channels.values() if c.endpoint == "provider")

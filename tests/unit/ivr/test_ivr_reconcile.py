@@ -132,3 +132,21 @@ async def test_a_waiting_caller_goes_before_a_due_callback_after_a_restart(pract
     first = ari.of("originate", endpoint="PJSIP/assistent1")[0]
     assert first.params["app_args"][0] == "leg", "the waiting caller, not the callback, gets her first"
     await practice.close()
+
+
+async def test_a_recording_finished_during_an_outage_lets_the_call_go_on_after_the_reconnect(
+    practice: FakePractice,
+) -> None:
+    """A RecordingFinished lost in an outage is replayed: the caller hears the message was received."""
+    await practice.start()
+    ari = practice.ari
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    ari.press(caller, "3")
+    await practice.heard(caller, "herhaalrecepten_menu")
+    ari.press(caller, "3")
+    await ari.until(lambda: ari.recordings, 30, "the recording to start")
+    ari.deaf = True
+    ari.finish_recording(next(iter(ari.recordings)))
+    await practice.reconnect()
+    await practice.heard(caller, "bericht_ontvangen", 10)
