@@ -59,8 +59,21 @@ def clock() -> datetime:
     return datetime.now(UTC)
 
 
-def run_app(settings: Settings) -> int:
-    """Check the configuration, build the prompts, and run the controller until SIGTERM/SIGINT."""
+@dataclass(frozen=True)
+class Checked:
+    """The configuration as read and checked at start: what the controller will run with."""
+
+    catalog: PromptCatalog
+    menus: MenuHolder
+    capacity: CapacityHolder | None
+
+
+class StartRefused(Exception):
+    """The configuration cannot run; the message says what to fix."""
+
+
+def check(settings: Settings) -> Checked:
+    """Read menu, capacity and prompts, and refuse what would fail in the middle of a call."""
     try:
         catalog = PromptCatalog(
             texts_path=settings.prompts_texts, recordings_dir=settings.practice_recordings
@@ -68,23 +81,29 @@ def run_app(settings: Settings) -> int:
         menus = MenuHolder(settings.menu, catalog.names())
         capacity = CapacityHolder(settings.capacity) if settings.capacity else None
     except ConfigError as exc:
-        print(f"terugbel run: the configuration is not valid:\n{exc}", file=sys.stderr)
-        return 2
+        raise StartRefused(f"the configuration is not valid:\n{exc}") from None
     if capacity is None and uses_callbacks(menus.current):
-        print(
-            "terugbel run: the menu offers callbacks (action: callback) but no capacity file is set; "
-            "pass --capacity or set TERUGBEL_CAPACITY",
-            file=sys.stderr,
+        raise StartRefused(
+            "the menu offers callbacks (action: callback) but no capacity file is set; "
+            "pass --capacity or set TERUGBEL_CAPACITY"
         )
-        return 2
     missing = sorted(sounds.required() - catalog.names())
     if missing:
-        print(
-            "terugbel run: these prompts are played by the controller but exist neither in the prompt "
-            f"texts nor as a recording: {', '.join(missing)}",
-            file=sys.stderr,
+        raise StartRefused(
+            "these prompts are played by the controller but exist neither in the prompt texts nor as "
+            f"a recording: {', '.join(missing)}"
         )
+    return Checked(catalog, menus, capacity)
+
+
+def run_app(settings: Settings) -> int:
+    """Check the configuration, build the prompts, and run the controller until SIGTERM/SIGINT."""
+    try:
+        checked = check(settings)
+    except StartRefused as exc:
+        print(f"terugbel run: {exc}", file=sys.stderr)
         return 2
+    catalog, menus, capacity = checked.catalog, checked.menus, checked.capacity
     logs.configure(settings.log_format)
     report = build_prompts(catalog, settings.sounds_dir)
     log.info("prompts_ready", sounds_dir=str(settings.sounds_dir), built=len(report.built))

@@ -207,11 +207,11 @@ class FakeAri:
     # ---- ARI: the Protocol ------------------------------------------------------------------------------
 
     async def ping(self) -> Any:
-        self._log("ping")
+        await self._log("ping")
         return {"ping": "pong"}
 
     async def application(self, app: str) -> dict[str, Any]:
-        self._log("application", app=app)
+        await self._log("application", app=app)
         return {
             "name": app,
             "channel_ids": [c.id for c in self.channels.values() if c.in_app],
@@ -219,28 +219,28 @@ class FakeAri:
         }
 
     async def channel(self, channel_id: str) -> dict[str, Any]:
-        self._log("channel", channel_id=channel_id)
+        await self._log("channel", channel_id=channel_id)
         return self._channel(channel_id).as_json()
 
     async def answer(self, channel_id: str) -> None:
-        self._log("answer", channel_id=channel_id)
+        await self._log("answer", channel_id=channel_id)
         self._in_app(channel_id).answered = True
 
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
-        self._log("hangup", channel_id=channel_id, reason=reason)
+        await self._log("hangup", channel_id=channel_id, reason=reason)
         self._channel(channel_id)
         self._destroy(channel_id, 16)
 
     async def ring(self, channel_id: str) -> None:
-        self._log("ring", channel_id=channel_id)
+        await self._log("ring", channel_id=channel_id)
         self._in_app(channel_id)
 
     async def ring_stop(self, channel_id: str) -> None:
-        self._log("ring_stop", channel_id=channel_id)
+        await self._log("ring_stop", channel_id=channel_id)
         self._in_app(channel_id)
 
     async def play(self, channel_id: str, media: str, playback_id: str) -> None:
-        self._log("play", channel_id=channel_id, media=media, playback_id=playback_id)
+        await self._log("play", channel_id=channel_id, media=media, playback_id=playback_id)
         self._in_app(channel_id)
         name = media.rsplit("/", 1)[-1]
         seconds = self.prompt_seconds.get(name, self.default_prompt_seconds)
@@ -250,13 +250,13 @@ class FakeAri:
         self._emit({"type": "PlaybackStarted", "playback": _pb(playback_id, channel_id)})
 
     async def stop_playback(self, playback_id: str) -> None:
-        self._log("stop_playback", playback_id=playback_id)
+        await self._log("stop_playback", playback_id=playback_id)
         if playback_id not in self.playbacks:
             raise not_found("Playback")
         self._playback_done(playback_id)
 
     async def playback(self, playback_id: str) -> dict[str, Any]:
-        self._log("playback", playback_id=playback_id)
+        await self._log("playback", playback_id=playback_id)
         if playback_id not in self.playbacks:
             raise not_found("Playback")
         return {"id": playback_id, "state": "playing"}
@@ -264,14 +264,14 @@ class FakeAri:
     async def record(
         self, channel_id: str, name: str, *, max_seconds: int, beep: bool = True, terminate_on: str = "#"
     ) -> None:
-        self._log("record", channel_id=channel_id, name=name, max_seconds=max_seconds)
+        await self._log("record", channel_id=channel_id, name=name, max_seconds=max_seconds)
         self._in_app(channel_id)
         timer = asyncio.get_running_loop().call_later(max_seconds, self._recording_done, name)
         self.recordings[name] = (channel_id, timer)
         self._emit({"type": "RecordingStarted", "recording": _rec(name, channel_id)})
 
     async def live_recording(self, name: str) -> dict[str, Any]:
-        self._log("live_recording", name=name)
+        await self._log("live_recording", name=name)
         if name not in self.recordings:
             raise not_found("Recording")
         return {"name": name, "state": "recording"}
@@ -286,7 +286,7 @@ class FakeAri:
         caller_id: str,
         ring_seconds: int,
     ) -> dict[str, Any]:
-        self._log(
+        await self._log(
             "originate",
             endpoint=endpoint,
             channel_id=channel_id,
@@ -309,7 +309,7 @@ class FakeAri:
         return channel.as_json()
 
     async def continue_in_dialplan(self, channel_id: str, context: str, extension: str = "s") -> None:
-        self._log("continue_in_dialplan", channel_id=channel_id, context=context)
+        await self._log("continue_in_dialplan", channel_id=channel_id, context=context)
         channel = self._in_app(channel_id)
         self._leave_bridge(channel)
         channel.in_app = False
@@ -317,29 +317,29 @@ class FakeAri:
         self._emit({"type": "StasisEnd", "channel": channel.as_json()})
 
     async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
-        self._log("set_variable", channel_id=channel_id, variable=variable, value=value)
+        await self._log("set_variable", channel_id=channel_id, variable=variable, value=value)
         self._in_app(channel_id).variables[variable] = value
 
     async def start_moh(self, channel_id: str, moh_class: str) -> None:
-        self._log("start_moh", channel_id=channel_id, moh_class=moh_class)
+        await self._log("start_moh", channel_id=channel_id, moh_class=moh_class)
         self._in_app(channel_id).moh = moh_class
 
     async def stop_moh(self, channel_id: str) -> None:
-        self._log("stop_moh", channel_id=channel_id)
+        await self._log("stop_moh", channel_id=channel_id)
         self._in_app(channel_id).moh = None
 
     async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> None:
-        self._log("create_bridge", bridge_id=bridge_id, kind=kind)
+        await self._log("create_bridge", bridge_id=bridge_id, kind=kind)
         self.bridges.setdefault(bridge_id, [])
 
     async def bridge(self, bridge_id: str) -> dict[str, Any]:
-        self._log("bridge", bridge_id=bridge_id)
+        await self._log("bridge", bridge_id=bridge_id)
         if bridge_id not in self.bridges:
             raise not_found("Bridge")
         return {"id": bridge_id, "channels": list(self.bridges[bridge_id])}
 
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
-        self._log("add_to_bridge", bridge_id=bridge_id, channel_ids=list(channel_ids))
+        await self._log("add_to_bridge", bridge_id=bridge_id, channel_ids=list(channel_ids))
         if bridge_id not in self.bridges:
             raise not_found("Bridge")
         for channel_id in channel_ids:
@@ -355,14 +355,14 @@ class FakeAri:
             self.bridges[bridge_id].append(channel_id)
 
     async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
-        self._log("remove_from_bridge", bridge_id=bridge_id, channel_id=channel_id)
+        await self._log("remove_from_bridge", bridge_id=bridge_id, channel_id=channel_id)
         channel = self.channels.get(channel_id)
         if bridge_id not in self.bridges or channel is None or channel.bridge != bridge_id:
             raise AriError("POST", "/bridges", 422, json.dumps({"message": "Channel not in this bridge"}))
         self._leave_bridge(channel)
 
     async def destroy_bridge(self, bridge_id: str) -> None:
-        self._log("destroy_bridge", bridge_id=bridge_id)
+        await self._log("destroy_bridge", bridge_id=bridge_id)
         if bridge_id not in self.bridges:
             raise not_found("Bridge")
         for channel_id in self.bridges.pop(bridge_id):
@@ -370,7 +370,7 @@ class FakeAri:
                 self.channels[channel_id].bridge = None
 
     async def endpoint(self, technology: str, resource: str) -> dict[str, Any]:
-        self._log("endpoint", resource=resource)
+        await self._log("endpoint", resource=resource)
         target = self.endpoints.get(resource)
         if target is None:
             raise not_found("Endpoint")
@@ -379,7 +379,9 @@ class FakeAri:
 
     # ---- Asterisk's side ---------------------------------------------------------------------------------
 
-    def _log(self, method: str, **params: Any) -> None:
+    async def _log(self, method: str, **params: Any) -> None:
+        # A real request always suspends the caller at least once; so does this one.
+        await asyncio.sleep(0)
         self.requests.append(Request(method, params))
         self._changed.set()
         for failure in self._failures:

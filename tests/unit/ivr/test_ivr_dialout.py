@@ -73,15 +73,29 @@ async def test_a_stop_during_the_conversation_never_calls_the_patient_again(prac
     assert len(patient_legs(practice)) == 1
 
 
-async def test_a_reconnect_leaves_a_callback_conversation_standing(practice: FakePractice) -> None:
-    """Reconcile after a websocket reconnect never destroys the bridge of a callback in progress."""
-    await practice.book_due(PATIENT)
+async def test_a_reconnect_leaves_a_callback_conversation_with_its_own_call(practice: FakePractice) -> None:
+    """After a reconnect the callback's bridge stands and is still its call's: her key marks the outcome."""
+    request_id = await practice.book_due(PATIENT)
     await practice.start()
     bridge = await talking(practice)
     await practice.reconnect()
     await practice.ari.settle()
     assert bridge in practice.ari.bridges
     assert not practice.ari.of("destroy_bridge", bridge_id=bridge)
+    headset_leg = next(c for c in practice.ari.bridges[bridge] if c.startswith("cb"))
+    practice.ari.press(headset_leg, "2")  # voicemail: the attempt counts as not reached
+
+    async def outcome(session):
+        return (await session.scalars(select(CallbackAttempt.outcome))).one()
+
+    await practice.ari.until(lambda: bridge not in practice.ari.bridges, 10, "the conversation to end")
+    for _ in range(20):
+        if await practice.sql(outcome) is not None:
+            break
+        await asyncio.sleep(1)
+    assert await practice.sql(outcome) == "voicemail"
+    request, _ = await request_and_attempts(practice, request_id)
+    assert request.status == "booked", "retried after the pause, as the attempts protocol says"
 
 
 async def test_an_attempt_that_keeps_failing_is_left_to_the_assistants_after_three_tries(
