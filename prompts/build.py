@@ -19,9 +19,13 @@ from pathlib import Path
 
 from common.yamlload import ConfigError
 from prompts.catalog import PromptCatalog, PromptSource
-from prompts.names import BEEP, HOLD_MUSIC
+from prompts.names import BEEP, HOLD_MUSIC, is_valid_prompt_name
 
 MANIFEST = "prompts-manifest.json"
+# Asterisk's own hold music reads this folder of the sounds directory (asterisk-config/musiconhold.conf, class
+# `terugbel`), so a waiting caller keeps hearing music while the controller is away. A files class plays
+# every file in its folder: it holds the hold music only.
+HOLD_MUSIC_DIR = "moh"
 # Bump when the conversion below changes, so every prompt is rebuilt once.
 FORMAT_VERSION = 1
 SOX_TARGET = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
@@ -39,6 +43,8 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Manifest entries that are not prompt names (a damaged or crafted manifest): never touched, dropped.
+    ignored: list[str] = field(default_factory=list)
 
 
 def build_prompts(
@@ -46,8 +52,12 @@ def build_prompts(
 ) -> BuildReport:
     """Build every prompt of `catalog` into `out_dir/<name>.wav`, skipping those already up to date."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    old = _read_manifest(out_dir)
     report = BuildReport()
+    old = _read_manifest(out_dir)
+    # The names become paths to unlink: anything but a plain prompt name ("../x", "/etc/x") could reach
+    # outside the folder, so such entries are never acted on.
+    report.ignored = sorted(name for name in old if not is_valid_prompt_name(name))
+    old = {name: value for name, value in old.items() if is_valid_prompt_name(name)}
     manifest: dict[str, str] = {}
     todo: list[tuple[PromptSource, str]] = []
     for source in catalog.sources():
@@ -70,7 +80,27 @@ def build_prompts(
     finally:
         # Written even after a failure, so the prompts that did build are not built again.
         _write_manifest(out_dir, manifest)
+    _place_hold_music(out_dir)
     return report
+
+
+def _place_hold_music(out_dir: Path) -> None:
+    """Copy the hold music into HOLD_MUSIC_DIR when the copy there differs, readable by Asterisk's user."""
+    source = out_dir / f"{HOLD_MUSIC}.wav"
+    folder = out_dir / HOLD_MUSIC_DIR
+    target = folder / source.name
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o755)  # Asterisk runs as another user in the Docker setup; a strict umask must not hide it
+    if target.is_file() and target.read_bytes() == source.read_bytes():
+        return
+    # Renamed into place (the name starts with a dot, which a files class skips): never half a file.
+    partial = folder / f".{source.stem}.partial.wav"
+    try:
+        shutil.copyfile(source, partial)
+        partial.chmod(0o644)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _fingerprint(source: PromptSource, voice: str, speed: int) -> str:
@@ -187,6 +217,9 @@ def run(argv: list[str]) -> int:
     except (ConfigError, BuildError) as exc:
         print(exc, file=sys.stderr)
         return 1
+    if report.ignored:
+        names = ", ".join(repr(name) for name in report.ignored)
+        print(f"{args.out / MANIFEST}: ignored entries that are not prompt names: {names}", file=sys.stderr)
     print(
         f"{args.out}: built {len(report.built)}, unchanged {len(report.unchanged)}, "
         f"removed {len(report.removed)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from prompts import build as build_module
-from prompts.build import MANIFEST, BuildError, build_prompts, run
+from prompts.build import HOLD_MUSIC_DIR, MANIFEST, BuildError, build_prompts, run
 from prompts.catalog import PromptCatalog
+from prompts.names import HOLD_MUSIC
 from prompts.spoken import generated_texts
 
 pytestmark = pytest.mark.skipif(
@@ -148,3 +150,54 @@ def test_unsupported_recording_format_names_the_package(tmp_path: Path, monkeypa
     texts.write_text("welkom: Welkom.\n", encoding="utf-8")
     with pytest.raises(BuildError, match="libsox-fmt-mp3"):
         build_prompts(PromptCatalog(texts, recordings, spoken_pieces=False), tmp_path / "out")
+
+
+def test_a_crafted_manifest_never_deletes_outside_the_folder(texts: Path, tmp_path: Path) -> None:
+    """Manifest entries that are not prompt names (a path up, an absolute path) delete nothing."""
+    out = tmp_path / "sounds" / "out"
+    out.mkdir(parents=True)
+    victims = [tmp_path / "victim.wav", tmp_path / "sounds" / "victim.wav", tmp_path / "absolute.wav"]
+    for victim in victims:
+        victim.write_bytes(b"not the build's")
+    crafted = ["../../victim", "../victim", str(tmp_path / "absolute"), "welkom/../../victim"]
+    (out / MANIFEST).write_text(json.dumps({"prompts": dict.fromkeys(crafted, "x")}), encoding="utf-8")
+    report = build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
+    assert [v for v in victims if not v.exists()] == []
+    assert report.removed == []
+    assert not set(crafted) & set(json.loads((out / MANIFEST).read_text())["prompts"])
+
+
+def test_a_crafted_manifest_is_reported_by_the_cli(texts: Path, tmp_path: Path, capsys) -> None:
+    """The CLI names the manifest and the entries it ignored, and still builds."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST).write_text(json.dumps({"prompts": {"../x": "y"}}), encoding="utf-8")
+    assert run(["--out", str(out), "--texts", str(texts)]) == 0
+    assert f"{out / MANIFEST}: ignored entries that are not prompt names: '../x'" in capsys.readouterr().err
+
+
+def test_hold_music_is_placed_where_asterisk_music_on_hold_reads_it(texts: Path, tmp_path: Path) -> None:
+    """The build copies the hold music, alone and readable by all, into the moh folder (musiconhold.conf)."""
+    out = tmp_path / "out"
+    build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
+    moh = out / HOLD_MUSIC_DIR
+    assert [p.name for p in moh.iterdir()] == [f"{HOLD_MUSIC}.wav"]
+    assert (moh / f"{HOLD_MUSIC}.wav").read_bytes() == (out / f"{HOLD_MUSIC}.wav").read_bytes()
+    assert (moh / f"{HOLD_MUSIC}.wav").stat().st_mode & 0o777 == 0o644
+    assert moh.stat().st_mode & 0o777 == 0o755
+
+
+def test_hold_music_follows_a_practice_recording(texts: Path, tmp_path: Path) -> None:
+    """A practice's own hold music replaces the copy Asterisk plays; a lost copy is put back unchanged."""
+    out = tmp_path / "out"
+    build_prompts(PromptCatalog(texts, spoken_pieces=False), out)
+    recordings = tmp_path / "rec"
+    recordings.mkdir()
+    own = recordings / f"{HOLD_MUSIC}.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(own), "synth", "2", "sine", "300"], check=True)
+    build_prompts(PromptCatalog(texts, recordings, spoken_pieces=False), out)
+    placed = out / HOLD_MUSIC_DIR / f"{HOLD_MUSIC}.wav"
+    assert assert_asterisk_wav(placed) == pytest.approx(2.0, abs=0.01)
+    placed.unlink()
+    report = build_prompts(PromptCatalog(texts, recordings, spoken_pieces=False), out)
+    assert report.built == [] and placed.read_bytes() == (out / f"{HOLD_MUSIC}.wav").read_bytes()
