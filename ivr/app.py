@@ -31,6 +31,7 @@ from ivr.ari.port import Ari
 from ivr.callback.dialout import DialOutContext, dial_out
 from ivr.callback.store import CallbackStore, no_capacity
 from ivr.callback.upkeep import recover_then_sweep
+from ivr.core import deadline
 from ivr.core.activation import Supervisor
 from ivr.core.controller import Controller
 from ivr.core.lease import lease_for
@@ -200,6 +201,7 @@ def assemble(
     outbound_template: str,
     recordings_dir: Path | None,
     retention_days: int,
+    deadline_seconds: int = deadline.DEADLINE_SECONDS,
 ) -> Active:
     """Wire a fresh controller with its dispatcher (the tests build exactly this, on a fake ARI)."""
     # The objects below refer to each other only through these late-bound closures.
@@ -214,7 +216,7 @@ def assemble(
     )
     queue = Queue(dispatcher, queue_store, clock)
     flows = MenuFlows(config, outbound_template, callbacks, queue, clock)
-    controller = Controller(ari, app=app, media=media, flows=flows)
+    controller = Controller(ari, app=app, media=media, flows=flows, deadline_seconds=deadline_seconds)
     dial = DialOutContext(
         ari=ari,
         router=controller.router,
@@ -238,6 +240,7 @@ def assemble(
         controller.spawn(recover_then_sweep(callbacks, dial.owned, clock, config), "callback-upkeep")
         controller.spawn(due.run(), "due-callbacks")
         controller.spawn(dispatcher.run(), "dispatcher")
+        controller.spawn(deadline.keep_pushing(controller.calls, deadline_seconds), "caller-deadlines")
         controller.spawn(purge_forever(db, recordings_dir, retention_days, clock), "retention")
 
     return Active(controller, dispatcher, due, dial, reconciler, on_connected)
@@ -265,6 +268,7 @@ async def _act(
         outbound_template=settings.outbound_template,
         recordings_dir=settings.recordings_dir,
         retention_days=settings.retention_days,
+        deadline_seconds=settings.caller_deadline_seconds,
     )
     stream = EventStream(
         ari,

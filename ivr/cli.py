@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 import structlog
 
+from ivr import logs
 from ivr.settings import Settings, SettingsError, database_url_from_env
 
 log = structlog.get_logger(__name__)
@@ -44,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     args, rest = parser.parse_known_args(argv)
+    if args.command != "run":
+        # A command's stdout is its output (a table, JSON): log lines, masked as ever, go to stderr.
+        logs.configure("console", logging.WARNING, stream=sys.stderr)
     if args.command == "prompts":
         from prompts.build import run as build_run
 

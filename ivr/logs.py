@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -56,8 +56,8 @@ def mask_numbers(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def configure(log_format: str = "json", level: int = logging.INFO) -> None:
-    """Configure structlog for the controller process."""
+def configure(log_format: str = "json", level: int = logging.INFO, *, stream: TextIO | None = None) -> None:
+    """Configure structlog for the controller process (stdout), or a command whose stdout is its output."""
     renderer: Any = (
         structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer()
     )
@@ -71,6 +71,6 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stdout),
         cache_logger_on_first_use=True,
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
+from sqlalchemy.engine import make_url
 
 
 class SettingsError(Exception):
@@ -35,6 +36,9 @@ class Settings(BaseModel):
     retention_days: int = Field(90, ge=1, le=3650)
     ari_pool_size: int = Field(20, ge=1, le=90)
     heartbeat_seconds: float = Field(4.0, gt=0, le=30)
+    # How long a caller can be left without the controller before the dialplan rings the headsets
+    # (ivr/core/deadline.py); longer than a controller restart.
+    caller_deadline_seconds: int = Field(120, ge=5, le=3600)
     log_format: str = Field("json", pattern="^(json|console)$")
 
     def resolved_database_url(self) -> str:
@@ -52,6 +56,7 @@ class Settings(BaseModel):
             key = f"TERUGBEL_{name.upper()}"
             if key in env and env[key] != "":
                 values[name] = env[key]
+        values.update(secrets_from_files(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls.model_validate(values)
@@ -67,6 +72,52 @@ def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
     from storage.db import default_url
 
     env = os.environ if env is None else env
+    from_files = secrets_from_files(env)
+    if "database_url" in from_files:
+        return from_files["database_url"]
     if env.get("TERUGBEL_DATABASE_URL"):
         return env["TERUGBEL_DATABASE_URL"]
     return default_url(env.get("TERUGBEL_DATA_DIR") or "var")
+
+
+def secrets_from_files(env: Mapping[str, str]) -> dict[str, str]:
+    """Passwords given as files (Docker secrets) rather than in the environment, where `ps` and logs see them.
+
+    TERUGBEL_ARI_PASSWORD_FILE holds the ARI password; TERUGBEL_DATABASE_PASSWORD_FILE the password added
+    to TERUGBEL_DATABASE_URL. A message names the variable and the file, never what is in it.
+    """
+    out: dict[str, str] = {}
+    ari = _read_secret(env, "TERUGBEL_ARI_PASSWORD_FILE")
+    if ari is not None:
+        if env.get("TERUGBEL_ARI_PASSWORD"):
+            raise SettingsError("set TERUGBEL_ARI_PASSWORD or TERUGBEL_ARI_PASSWORD_FILE, not both")
+        out["ari_password"] = ari
+    database = _read_secret(env, "TERUGBEL_DATABASE_PASSWORD_FILE")
+    if database is not None:
+        url = env.get("TERUGBEL_DATABASE_URL")
+        if not url:
+            raise SettingsError(
+                "TERUGBEL_DATABASE_PASSWORD_FILE needs TERUGBEL_DATABASE_URL (without password)"
+            )
+        parsed = make_url(url)
+        if parsed.password:
+            raise SettingsError(
+                "TERUGBEL_DATABASE_URL already holds a password; "
+                "with TERUGBEL_DATABASE_PASSWORD_FILE leave it out"
+            )
+        out["database_url"] = parsed.set(password=database).render_as_string(hide_password=False)
+    return out
+
+
+def _read_secret(env: Mapping[str, str], variable: str) -> str | None:
+    path = env.get(variable)
+    if not path:
+        return None
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SettingsError(f"{variable}: cannot read {path} ({reason})") from None
+    if not value:
+        raise SettingsError(f"{variable}: {path} is empty")
+    return value

@@ -80,7 +80,7 @@ async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) 
     ctx.owned.add(attempt.id)
     channel = {"id": f"cb{request.id}-{attempt.id}-{headset}"}
     # The headset's channel enters the app only when she answers: reconcile may have to replay that.
-    leg = Call(ctx.ari, ctx.router, channel, app=ctx.app, media=ctx.media, entered=False)
+    leg = Call(ctx.ari, ctx.router, channel, app=ctx.app, media=ctx.media, entered=False, patient=False)
     ctx.calls.add(leg)
     progress = _Progress()
     log.info(ev.DIALOUT_START, request_id=request.id, attempt=attempt.attempt_no, headset=headset)

@@ -13,6 +13,7 @@ import structlog
 
 from ivr import log_events as ev
 from ivr.ari import AriError, AriNotFound
+from ivr.core import deadline
 from ivr.core.call import Call, CallGone, quietly
 
 log = structlog.get_logger(__name__)
@@ -31,6 +32,8 @@ async def bridge(call: Call, leg: str) -> bool:
     up at once): the caller then decides who to ring next.
     """
     bridge_id = bridge_id_for(call)
+    if call.patient:
+        await deadline.clear(call)  # a conversation is never cut to go to the fallback
     await call.ari.create_bridge(bridge_id)
     joined = False
     try:

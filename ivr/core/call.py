@@ -53,6 +53,7 @@ class Call:
         app: str,
         media: Media,
         entered: bool = True,
+        patient: bool = True,
     ) -> None:
         self.ari = ari
         self.router = router
@@ -61,6 +62,7 @@ class Call:
         self.channel_id: str = channel["id"]
         self.caller_number: str = (channel.get("caller") or {}).get("number", "") or ""
         self.call_id = new_call_id()
+        self.patient = patient  # a patient's own call (the dialplan's deadline applies), not a callback leg
         self.digits: deque[str] = deque()
         self.gone = False
         # Set by the controller when it stops: conversations in progress are left to the next controller.

@@ -14,6 +14,7 @@ import structlog
 
 from ivr import log_events as ev
 from ivr.ari.port import Ari
+from ivr.core import deadline
 from ivr.core.call import Call, CallGone, quietly
 from ivr.core.fallback import SendToFallback, send_to_fallback
 from ivr.core.media import Media
@@ -40,8 +41,17 @@ class EventSource(Protocol):
 class Controller:
     """Owns every call in progress of one active controller."""
 
-    def __init__(self, ari: Ari, *, app: str, media: Media, flows: CallFlows) -> None:
+    def __init__(
+        self,
+        ari: Ari,
+        *,
+        app: str,
+        media: Media,
+        flows: CallFlows,
+        deadline_seconds: int = deadline.DEADLINE_SECONDS,
+    ) -> None:
         self.ari = ari
+        self.deadline_seconds = deadline_seconds
         self.app = app
         self.media = media
         self.flows = flows
@@ -108,6 +118,7 @@ class Controller:
         log.info(ev.CALL_START, channel=call.channel_id, resumed=resume is not None)
         reason = "completed"
         try:
+            await deadline.push(call, self.deadline_seconds)
             await self._run_flow(call, resume)
         except CallGone as gone:
             reason = gone.reason

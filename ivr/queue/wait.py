@@ -20,7 +20,7 @@ from dialplan.schema import QueueAction
 from ivr import log_events as ev
 from ivr import sounds
 from ivr.connect.ring import RingPlan, RingResult, Target, ring_and_bridge
-from ivr.core.call import Call
+from ivr.core.call import Call, CallGone
 from ivr.db.door import StoreUnavailable
 from ivr.number_entry import NumberKeys, SpoedRequested, ask_number
 from ivr.queue import holding
@@ -42,6 +42,7 @@ class WaitOutcome(enum.StrEnum):
     KEPT = "kept"
     SPOED = "spoed"
     GAVE_UP = "gave_up"  # waited max_wait_seconds
+    HUNG_UP = "hung_up"  # the caller left the line (or the dialplan's deadline took the call)
     UNAVAILABLE = "unavailable"  # no database: ring the headsets directly instead
 
 
@@ -133,6 +134,9 @@ async def wait_in_queue(
             await holding.hold(call)
         outcome = WaitOutcome.GAVE_UP
         return outcome
+    except CallGone:
+        outcome = WaitOutcome.HUNG_UP
+        raise
     finally:
         dispatcher.leave(ticket)
         # A stopping controller leaves the caller in the holding bridge with the entry "waiting", so the
@@ -227,9 +231,9 @@ async def _listen(
     keep_from: float,
     until: float,
 ) -> str | _Assigned | None:
-    """Play the announcement, then hold music, until spoed, the keep key, a headset, or `until`."""
+    """Play the announcement over the hold music, then wait: spoed, the keep key, a headset, or `until`."""
     pending = [*prompts]
-    playback = await call.start_playback(pending.pop(0))
+    playback: str | None = await call.start_playback(pending.pop(0))
     try:
         while True:
             if ticket.headset is not None:
@@ -248,7 +252,9 @@ async def _listen(
                 if key == spoed_key or (key == keep_key and now() >= keep_from):
                     return key
             elif kind == "PlaybackFinished" and event["playback"]["id"] == playback:
-                playback = await call.start_playback(pending.pop(0) if pending else sounds.WACHTMUZIEK)
+                # Between announcements the caller hears Asterisk's hold music, which needs no prompt.
+                playback = await call.start_playback(pending.pop(0)) if pending else None
+                call.playback = playback
     finally:
         call.playback = None
         await holding.stop_playback(call, playback)

@@ -153,6 +153,18 @@ class FakeAri:
         channel.in_app = True
         self._emit({"type": "StasisStart", "channel": channel.as_json(), "args": channel.args})
 
+    def deadline_fires(self, channel_id: str) -> None:
+        """The channel's TIMEOUT(absolute) passed: Asterisk takes it out of the app into the dialplan (T)."""
+        channel = self._in_app_now(channel_id)
+        self._leave_bridge(channel)
+        channel.in_app = False
+        self._emit({"type": "StasisEnd", "channel": channel.as_json()})
+
+    def _in_app_now(self, channel_id: str) -> FakeChannel:
+        channel = self.channels[channel_id]
+        assert channel.in_app, f"{channel_id} is not in the app"
+        return channel
+
     def finish_recording(self, name: str) -> None:
         channel_id, timer = self.recordings.pop(name)
         timer.cancel()
