@@ -56,6 +56,9 @@ from storage.migrate import upgrade
 log = structlog.get_logger(__name__)
 
 
+FIRST_MIGRATION_WAIT_SECONDS = 10.0
+
+
 def clock() -> datetime:
     return datetime.now(UTC)
 
@@ -164,6 +167,13 @@ async def serve(
         background.append(asyncio.create_task(capacity.watch(), name="capacity-watch"))
     log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
     try:
+        # The first reconcile looks up callers waiting from before a restart: give the schema its first
+        # chance before connecting. A database that does not answer delays the start only this long;
+        # meanwhile new calls reach the headsets through the dialplan's fallback.
+        try:
+            await asyncio.wait_for(db.first_try.wait(), FIRST_MIGRATION_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("database_slow_starting_without_it")
         await supervisor.run()
     finally:
         # Everything that could still use the ARI session or a database connection ends first, so
@@ -237,7 +247,9 @@ def assemble(
             return
         started = True
         # Only now: callers taken over from a previous controller are back in line first.
-        controller.spawn(recover_then_sweep(callbacks, dial.owned, clock, config), "callback-upkeep")
+        controller.spawn(
+            recover_then_sweep(callbacks, dial.owned, clock, config, due.ready), "callback-upkeep"
+        )
         controller.spawn(due.run(), "due-callbacks")
         controller.spawn(dispatcher.run(), "dispatcher")
         controller.spawn(deadline.keep_pushing(controller.calls, deadline_seconds), "caller-deadlines")

@@ -82,7 +82,7 @@ async def join_queue(
 
     entry = await with_retry(transaction, what="join_queue")
     log.info(
-        "queue_joined",
+        "queue_entry_stored",
         entry_id=entry.id,
         practice_id=practice_id,
         call_id=call_id,
@@ -208,7 +208,7 @@ async def keep_place(
         log.info("queue_keep_place_refused", entry_id=entry_id)
         return None
     log.info(
-        "queue_place_kept",
+        "kept_place_stored",
         entry_id=entry_id,
         request_id=request.id,
         practice_id=request.practice_id,
@@ -262,5 +262,5 @@ async def close_stale_entries(
 
     closed = await with_retry(transaction, what="close_stale_entries")
     if closed:
-        log.info("queue_stale_entries_closed", practice_id=practice_id, closed=closed)
+        log.info("stale_queue_entries_stored_abandoned", practice_id=practice_id, closed=closed)
     return closed

@@ -148,5 +148,5 @@ async def sweep_open_attempts(
     swept = await with_retry(transaction, what="sweep_open_attempts")
     if swept:
         # An attempt nobody finished means a lost write or a lost call: worth a warning each time.
-        log.warning("callback_attempts_swept", practice_id=practice_id, swept=swept)
+        log.warning("open_attempts_closed", practice_id=practice_id, swept=swept)
     return swept

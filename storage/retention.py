@@ -85,7 +85,7 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
 
     purged = await with_retry(transaction, what="purge_older_than")
     log.info(
-        "retention_purge",
+        "retention_rows_deleted",
         cutoff=cutoff.isoformat(),
         deleted=purged.deleted,
         requests=purged.requests,

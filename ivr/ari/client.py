@@ -70,7 +70,8 @@ class AriClient:
         timeout: float = 10.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.auth = aiohttp.BasicAuth(user, password)
+        # Basic auth in a header, never in the URL (decision 0001).
+        self.auth_headers = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._own_session = session is None
         self._session = session or aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=pool_size),
@@ -97,7 +98,7 @@ class AriClient:
         clean = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         try:
             async with self._session.request(
-                method, f"{self.base_url}{path}", params=clean, json=body, auth=self.auth
+                method, f"{self.base_url}{path}", params=clean, json=body, headers=self.auth_headers
             ) as resp:
                 text = await resp.text()
                 if resp.status == 404:

@@ -83,7 +83,7 @@ class EventStream:
         async with self._client.session.ws_connect(
             self._url(),
             params={"app": self._app, "subscribeAll": "false"},
-            auth=self._client.auth,
+            headers=self._client.auth_headers,
             heartbeat=self._heartbeat,
             # A prompt-heavy burst can be large; never let the reader be the bottleneck.
             max_msg_size=16 * 1024 * 1024,

@@ -29,9 +29,11 @@ async def recover_then_sweep(
     owned: Collection[int],
     clock: Callable[[], dt.datetime],
     config: Callable[[], PracticeConfig],
+    recovered_event: asyncio.Event,
 ) -> None:
-    """Recover once the database answers, then sweep every minute."""
+    """Recover once the database answers (then callbacks may be given out), then sweep every minute."""
     while True:
+        await store.db.opened.wait()  # no use trying before the schema is there
         try:
             recovered = await store.recover(clock(), config().callbacks)
             break
@@ -40,6 +42,7 @@ async def recover_then_sweep(
             await asyncio.sleep(RECOVERY_RETRY_SECONDS)
     for request_id, outcome in recovered:
         log.warning("callback_recovered", request_id=request_id, outcome=outcome)
+    recovered_event.set()
     while True:
         await asyncio.sleep(SWEEP_EVERY_SECONDS)
         try:

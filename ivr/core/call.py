@@ -15,10 +15,10 @@ from common.privacy import mask_number
 from ivr import log_events as ev
 from ivr.ari import AriError, AriNotFound, AriUnavailable
 from ivr.ari.port import Ari
+from ivr.core.inbox import Inbox
 from ivr.core.media import Media
 from ivr.core.router import Router
 from ivr.timing import deadline as deadline_in
-from ivr.timing import left
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +67,7 @@ class Call:
         self.gone = False
         # Set by the controller when it stops: conversations in progress are left to the next controller.
         self.detached = False
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._inbox = Inbox()
         self._legs: set[str] = set()
         # Channels whose StasisStart this call has seen (reconcile replays one that was lost).
         self.entered: set[str] = {self.channel_id} if entered else set()
@@ -92,7 +92,7 @@ class Call:
             if channel in self.entered and event.get("replayed"):
                 return  # reconcile's replay of a StasisStart this call already had
             self.entered.add(channel)
-        self._queue.put_nowait(event)
+        self._inbox.put(event)
 
     # ---- legs -------------------------------------------------------------------------------------------
 
@@ -124,15 +124,9 @@ class Call:
         """
         if self.gone:
             raise CallGone
-        if until is None or self._queue.qsize():
-            try:
-                event = await asyncio.wait_for(self._queue.get(), left(deadline))
-            except TimeoutError:
-                return None
-        else:
-            event = await self._next_or(until, deadline)
-            if event is None:
-                return None
+        event = await self._inbox.take(deadline, until=until)
+        if event is None:
+            return None
         channel = (event.get("channel") or {}).get("id")
         if channel == self.channel_id:
             if event["type"] in GONE_EVENTS:
@@ -142,16 +136,16 @@ class Call:
                 self.digits.append(str(event.get("digit", "")))
         return event
 
-    async def _next_or(self, until: asyncio.Future[Any], deadline: float | None) -> dict[str, Any] | None:
-        getter = asyncio.ensure_future(self._queue.get())
-        try:
-            await asyncio.wait({getter, until}, timeout=left(deadline), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not getter.done():
-                getter.cancel()
-        if getter.done() and not getter.cancelled():
-            return getter.result()
-        return None
+    def hangup_pending(self) -> bool:
+        """Whether the patient's hang-up is already waiting behind the events read so far."""
+        return self.gone or self._inbox.any(self._is_own_end)
+
+    def _is_own_end(self, event: dict[str, Any]) -> bool:
+        return event.get("type") in GONE_EVENTS and (event.get("channel") or {}).get("id") == self.channel_id
+
+    def _is_own_key(self, event: dict[str, Any]) -> bool:
+        channel = (event.get("channel") or {}).get("id")
+        return event.get("type") == "ChannelDtmfReceived" and channel == self.channel_id
 
     # ---- actions on the patient's channel ---------------------------------------------------------------
 
@@ -224,6 +218,11 @@ class Call:
                         return key
             finally:
                 self.playback = None
+        if self.hangup_pending():
+            # The caller hung up during the last prompt (Asterisk sends PlaybackFinished first): nothing
+            # that follows may be taken for heard.
+            self.gone = True
+            raise CallGone
         return None
 
     async def wait_digit(self, seconds: float, *, allowed: Iterable[str] | None = None) -> str | None:
@@ -244,14 +243,7 @@ class Call:
         Also the key events not read yet: the second press of a double key arrives just after the first.
         """
         self.digits.clear()
-        kept = []
-        while not self._queue.empty():
-            event = self._queue.get_nowait()
-            channel = (event.get("channel") or {}).get("id")
-            if not (event.get("type") == "ChannelDtmfReceived" and channel == self.channel_id):
-                kept.append(event)
-        for event in kept:
-            self._queue.put_nowait(event)
+        self._inbox.drop(self._is_own_key)
 
     def _take_digit(self, allowed: set[str] | None) -> str | None:
         while self.digits:

@@ -38,5 +38,5 @@ class Media:
         try:
             with wave.open(str(self._sounds_dir / f"{name}.wav"), "rb") as audio:
                 return audio.getnframes() / float(audio.getframerate())
-        except (OSError, wave.Error, ZeroDivisionError):
+        except (OSError, EOFError, wave.Error, ZeroDivisionError):  # EOFError: an empty or cut-off file
             return UNKNOWN_PROMPT_SECONDS

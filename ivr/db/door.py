@@ -35,6 +35,8 @@ class Database:
         self.sessions = sessions
         self.deadline = deadline
         self._open = False
+        self.opened = asyncio.Event()
+        self.first_try = asyncio.Event()  # set once the first migration attempt has ended, either way
         self._running: set[asyncio.Task[Any]] = set()
 
     @property
@@ -44,6 +46,7 @@ class Database:
     def open(self) -> None:
         """The schema is up to date: database steps may run."""
         self._open = True
+        self.opened.set()
 
     async def run(
         self,

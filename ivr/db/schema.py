@@ -26,10 +26,12 @@ async def migrate_until_ready(db: Database, upgrade: Callable[[], Awaitable[None
             async with asyncio.timeout(MIGRATION_DEADLINE_SECONDS):
                 await upgrade()
         except Exception as exc:  # any driver's error: the server may come up later
+            db.first_try.set()
             log.error(ev.DATABASE_UNAVAILABLE, error=type(exc).__name__, retry_in=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
             continue
         db.open()
+        db.first_try.set()
         log.info(ev.DATABASE_READY)
         return

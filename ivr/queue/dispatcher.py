@@ -23,7 +23,7 @@ from ivr import log_events as ev
 from ivr.ari import AriError, AriUnavailable
 from ivr.ari.port import Ari
 from ivr.queue.due import DueCallbacks
-from ivr.queue.order import DueCallback, LiveCaller, next_work
+from ivr.queue.order import PATIENT_RANK, DueCallback, LiveCaller, next_work
 from ivr.queue.ticket import Ticket
 from ivr.timing import now as loop_now
 from storage.models import CallbackRequest
@@ -79,6 +79,11 @@ class Dispatcher:
         self.wake()
         return ticket
 
+    def keep(self, ticket: Ticket, request: CallbackRequest) -> None:
+        """The caller hung up keeping the place: from now on she is the callback `request`, same place."""
+        self.due.add(request)
+        self.leave(ticket)
+
     def leave(self, ticket: Ticket) -> None:
         """The caller left the line (hung up, spoed, kept the place, connected)."""
         self._tickets.pop(ticket.entry_id, None)
@@ -131,7 +136,9 @@ class Dispatcher:
         """How many callers and kept places go before this caller (for the position announcement)."""
         key = (ticket.rank, ticket.arrived_at)
         live = sum(1 for t in self._tickets.values() if (t.rank, t.arrived_at) < key)
-        kept = sum(1 for r in self.due.last if r.kind == "kept_place" and r.due_at <= ticket.arrived_at)
+        # A kept place goes in its caller's place among the patients (rank 1), so a colleague is never
+        # told that patients who kept their place are ahead of her.
+        kept = sum(1 for r in self.due.last if r.kind == "kept_place" and (PATIENT_RANK, r.due_at) <= key)
         return live + kept
 
     def live_headsets(self) -> int:
@@ -154,7 +161,9 @@ class Dispatcher:
                 # A bug in one round must not stop the practice's queue.
                 log.exception("dispatch_failed")
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                # Not wait_for: on Python 3.11 it can swallow the cancellation of a stopping controller.
+                async with asyncio.timeout(POLL_SECONDS):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 

@@ -181,7 +181,7 @@ async def _try_keep_place(
     if not queue.dispatcher.pause(ticket):
         return None
     try:
-        if await _keep_place(call, queue, action, ticket.entry_id, spoed_key=spoed_key):
+        if await _keep_place(call, queue, action, ticket, spoed_key=spoed_key):
             return WaitOutcome.KEPT
     except SpoedRequested:
         # Spoed breaks through the number read-back as everywhere else; it never waits in the queue.
@@ -197,6 +197,9 @@ async def _announcement(queue: Queue, action: QueueAction, ticket: Ticket) -> tu
     ahead = queue.dispatcher.ahead_of(ticket)
     assistants = max(queue.dispatcher.live_headsets(), 1)
     expected = int(math.ceil((ahead + 1) * action.minutes_per_call / assistants) * 60)
+    if ahead == 0:
+        # "Binnen een minuut" is a promise like any other: what is stored is what was said.
+        expected = min(expected, 60)
     try:
         expected = await queue.store.announce_wait(ticket.entry_id, expected)
     except StoreUnavailable:
@@ -261,7 +264,7 @@ async def _listen(
 
 
 async def _keep_place(
-    call: Call, queue: Queue, action: QueueAction, entry_id: int, *, spoed_key: str
+    call: Call, queue: Queue, action: QueueAction, ticket: Ticket, *, spoed_key: str
 ) -> bool:
     """The caller leaves the line and keeps the place; False if that did not work (they wait on)."""
     phone = callback_number(call.caller_number)
@@ -273,12 +276,16 @@ async def _keep_place(
     if phone is None:
         return False
     try:
-        request = await queue.store.keep_place(entry_id, phone=phone, number_source=source, now=queue.clock())
+        request = await queue.store.keep_place(
+            ticket.entry_id, phone=phone, number_source=source, now=queue.clock()
+        )
     except StoreUnavailable:
         return False
     if request is None:  # an assistant was being connected at that very moment: just go on
         return False
-    log.info(ev.QUEUE_PLACE_KEPT, entry_id=entry_id, request_id=request.id, source=source)
+    # The dispatcher knows at once: the next free headset must not skip this place for a later caller.
+    queue.dispatcher.keep(ticket, request)
+    log.info(ev.QUEUE_PLACE_KEPT, entry_id=ticket.entry_id, request_id=request.id, source=source)
     await call.play([sounds.WACHT_PLEK_BEWAARD], interrupt=())
     return True
 

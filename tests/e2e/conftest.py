@@ -113,7 +113,9 @@ def controller_factory(
     """Start controllers with a given menu (dict); all are stopped at the end of the test."""
     started: list[ControllerProcess] = []
 
-    def start(menu: dict[str, Any] | None = None, **env_overrides: str) -> ControllerProcess:
+    def start(
+        menu: dict[str, Any] | None = None, *, database: bool = True, **env_overrides: str
+    ) -> ControllerProcess:
         menu_path = tmp_path / f"menu-{len(started)}.yaml"
         menu_path.write_text(yaml.safe_dump(menu if menu is not None else always_open(demo_menu())))
         env = {
@@ -127,7 +129,7 @@ def controller_factory(
         }
         process = ControllerProcess(env, menu_path, tmp_path / f"controller-{len(started)}.log", ari)
         started.append(process)
-        process.start()
+        process.start(database=database)
         return process
 
     yield start

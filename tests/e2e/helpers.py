@@ -85,8 +85,10 @@ class ControllerProcess:
         self.ari = ari
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, *, database: bool = True) -> None:
+        """Start and wait until it reconciled and (unless told the database is down) the schema is ready."""
         ready_before = len(self.events(ev.RECONCILED))
+        database_before = len(self.events(ev.DATABASE_READY))
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ivr.cli", "run", "--menu", str(self.menu_path)],
@@ -95,8 +97,12 @@ class ControllerProcess:
             stderr=subprocess.STDOUT,
             cwd=REPO,
         )
-        # Ready once connected and reconciled (an inactive app can linger in Asterisk's list after a stop).
+        # Ready once connected and reconciled (an inactive app can linger in Asterisk's list after a stop),
+        # and once the migrations ran: they run beside the calls, so a test writing to the database first
+        # must wait for them.
         self.wait_event(ev.RECONCILED, ready_before + 1, 30)
+        if database:
+            self.wait_event(ev.DATABASE_READY, database_before + 1, 30)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

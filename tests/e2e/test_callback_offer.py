@@ -274,7 +274,7 @@ def test_voice_note_is_stored_with_the_request(phones: Phones, start, tmp_path, 
 
 def test_database_down_sends_the_caller_to_an_assistant(phones: Phones, headsets, start, tmp_path):
     """When bookings cannot be stored, option 4 rings the assistants instead of promising anything."""
-    controller = start(TERUGBEL_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:9/none")
+    controller = start(database=False, TERUGBEL_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:9/none")
     number = "0612000040"
     call = phones.call_practice(phones.patient(number))
     call.press("4")

@@ -25,7 +25,7 @@ import aiohttp
 import pjsua2 as pj
 import pytest
 
-from tests.e2e.conftest import Ari
+from tests.e2e.helpers import Ari
 from tests.e2e.sip import Headset, Phones
 
 pytestmark = pytest.mark.e2e

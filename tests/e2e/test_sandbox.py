@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, Ari, sandbox
+from tests.e2e.helpers import REPO, Ari, sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pjsua2 as pj
 import pytest
 
-from tests.e2e.conftest import Ari
+from tests.e2e.helpers import Ari
 from tests.e2e.sip import ASTERISK, Headset, PatientCall, Phones
 
 pytestmark = pytest.mark.e2e

@@ -20,6 +20,7 @@ from ivr.app import Active, assemble
 from ivr.callback.store import CallbackStore
 from ivr.core.media import Media
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
+from ivr.db.schema import migrate_until_ready
 from ivr.queue.store import QueueStore
 from storage.bookings import book_callback
 from storage.db import make_engine, session_factory
@@ -83,9 +84,13 @@ class FakePractice:
         return START + dt.timedelta(seconds=asyncio.get_running_loop().time())
 
     async def migrate(self) -> None:
-        with current().real_work():
-            await upgrade(self.url)
-        self.db.open()
+        """The controller's own start-up migration (ivr.db.schema), on the real SQLite file."""
+
+        async def upgrade_here() -> None:
+            with current().real_work():
+                await upgrade(self.url)
+
+        await migrate_until_ready(self.db, upgrade_here)
 
     async def start(self, *, migrate: bool = True) -> FakePractice:
         """A controller comes up: it connects, reconciles, then starts the dispatcher and the sweeps."""

@@ -153,3 +153,19 @@ async def test_an_attempt_whose_end_could_not_be_stored_is_swept_and_the_number_
 
 def _patient_leg(practice: FakePractice) -> str:
     return next(c.id for c in practice.ari.channels.values() if c.endpoint == "provider")
+
+
+async def test_a_late_recovery_never_closes_an_attempt_this_controller_started(tmp_path: Path) -> None:
+    """The start-up recovery waits for the database; no callback is made before it ran, so it never
+    closes an attempt of this controller's own (it once closed a call in progress as interrupted)."""
+    practice = FakePractice(tmp_path, one_callback_assistant())
+    practice.ari.register("assistent1", answer_after=2)
+    practice.ari.provider(answer_after=3)
+    await practice.start(migrate=False)  # the schema is not ready: the recovery is postponed
+    await practice.migrate()
+    request_id = await practice.book_due(PATIENT)
+    await talking(practice)
+    await asyncio.sleep(30)  # long past the recovery's retry
+    request, attempts = await request_and_attempts(practice, request_id)
+    assert request.status == "in_progress" and attempts[0].ended_at is None, "the running call's attempt"
+    await practice.close()
