@@ -2,7 +2,7 @@
 # Build from the repository root:
 #   docker build -f docker/asterisk.Dockerfile -t terugbel-asterisk .
 #
-# Debian 12 has no asterisk package; Debian sid has Asterisk 22 (docs: /work/shared/domain.md section 4).
+# Debian 12 has no asterisk package; Debian sid has Asterisk 22 (docs/domain-facts.md §4).
 # Pin the base image by digest in production so a rebuild does not silently change Asterisk.
 FROM debian:sid-slim
 

@@ -23,7 +23,8 @@ from ivr.ari import AriError, AriUnavailable
 from ivr.ari.port import Ari
 from ivr.callback.store import CallbackStore
 from ivr.callback.whisper import whisper
-from ivr.connect.bridge import bridge_id_for
+from ivr.connect.bridge import bridge_id_for, end_conversation
+from ivr.connect.originate import originate_leg
 from ivr.core.call import Call, CallGone, quietly
 from ivr.core.media import Media
 from ivr.core.registry import CallRegistry
@@ -149,7 +150,8 @@ async def _attempt(
 ) -> str:
     dialing = cfg.callbacks
     try:
-        await ctx.ari.originate(
+        await originate_leg(
+            ctx.ari,
             endpoint=f"PJSIP/{headset}",
             channel_id=leg.channel_id,
             app=ctx.app,
@@ -187,7 +189,8 @@ async def _call_patient(
     patient = leg.new_leg_id()
     await ctx.store.patient_dialled(attempt_id, patient, leg.channel_id)
     try:
-        await ctx.ari.originate(
+        await originate_leg(
+            ctx.ari,
             endpoint=ctx.outbound_template.format(number=request.phone),
             channel_id=patient,
             app=ctx.app,
@@ -253,11 +256,7 @@ async def _conversation(leg: Call, patient: str, done_key: str, not_reached_key:
                     log.info("callback_marked_done")
                     return "reached"
     finally:
-        if not (joined and leg.detached):
-            leg.conversation = None
-            await quietly(leg.ari.hangup(patient))
-            leg.forget_leg(patient)
-            await quietly(leg.ari.destroy_bridge(bridge_id))
+        await end_conversation(leg, bridge_id, patient, joined=joined)
 
 
 async def _not_reached(leg: Call) -> None:

@@ -58,11 +58,18 @@ async def bridge(call: Call, leg: str) -> bool:
         log.info("patient_hung_up_in_bridge")
         raise
     finally:
-        if not (joined and call.detached):
-            call.conversation = None
-            await quietly(call.ari.hangup(leg))
-            call.forget_leg(leg)
-            await quietly(call.ari.destroy_bridge(bridge_id))
+        await end_conversation(call, bridge_id, leg, joined=joined)
+
+
+async def end_conversation(call: Call, bridge_id: str, leg: str, *, joined: bool) -> None:
+    """Hang up the other side and destroy the bridge, unless the controller is stopping: a conversation
+    that was under way then stays up for the next controller (decision 0003)."""
+    if joined and call.detached:
+        return
+    call.conversation = None
+    await quietly(call.ari.hangup(leg))
+    call.forget_leg(leg)
+    await quietly(call.ari.destroy_bridge(bridge_id))
 
 
 async def _exists(call: Call, channel_id: str) -> bool:

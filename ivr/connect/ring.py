@@ -11,6 +11,7 @@ import structlog
 from ivr import log_events as ev
 from ivr.ari import AriError, AriUnavailable
 from ivr.connect.bridge import bridge
+from ivr.connect.originate import originate_leg
 from ivr.core.call import Call, quietly
 from ivr.timing import deadline as deadline_in
 from ivr.timing import now
@@ -59,7 +60,8 @@ class _Ringing:
         call = self.call
         leg = call.new_leg_id()
         try:
-            await call.ari.originate(
+            await originate_leg(
+                call.ari,
                 endpoint=target.endpoint,
                 channel_id=leg,
                 app=call.app,

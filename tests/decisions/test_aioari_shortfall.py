@@ -1,8 +1,8 @@
 """Why ivr/ari is a thin aiohttp client and not aioari: each shortfall shown against the real Asterisk.
 
 docs/decisions/0001-thin-ari-client.md cites these tests. Each aioari test has a twin that gives our client
-(ivr.ari.EventStream + ivr.router.Router) the same treatment. App names are probe names, never "terugbel",
-so a controller running against the same sandbox is not disturbed.
+(ivr.ari.EventStream + ivr.core.router.Router) the same treatment. App names are probe names, never
+"terugbel", so a controller running against the same sandbox is not disturbed.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from ivr.ari import AriClient, AriNotFound, EventStream
+from ivr.ari import ApplicationReplaced, AriClient, AriNotFound, EventStream
 from ivr.ari.client import DEFAULT_POOL_SIZE
-from ivr.router import Router
+from ivr.core.router import Router
 from tests.decisions.conftest import FreezableProxy, PlainAri, shutdown_sessions, unique, websocket_sessions
 
 pytestmark = pytest.mark.e2e
@@ -217,6 +217,38 @@ async def test_event_stream_reconnects_when_asterisk_closes_the_websocket(
         run.cancel()
         await asyncio.gather(run, return_exceptions=True)
         await client.close()
+
+
+async def test_event_stream_ends_when_another_client_takes_the_app_over(
+    asterisk_env: dict[str, str], plain_ari: PlainAri
+) -> None:
+    """A second websocket for the same app makes Asterisk send ApplicationReplaced to the first: our
+    EventStream ends with ApplicationReplaced instead of reconnecting and taking the app back."""
+    first_client, second_client = our_client(asterisk_env), our_client(asterisk_env)
+    connected = asyncio.Event()
+
+    async def on_connected() -> None:
+        connected.set()
+
+    first = EventStream(first_client, OUR_APP, lambda event: None, on_connected)
+    second = EventStream(second_client, OUR_APP, lambda event: None, on_connected)
+    first_run = asyncio.create_task(first.run())
+    second_run: asyncio.Task[None] | None = None
+    try:
+        await asyncio.wait_for(first.connected.wait(), EVENT_DEADLINE)
+        await plain_ari.wait_app_registered(OUR_APP)
+        second_run = asyncio.create_task(second.run())
+        with pytest.raises(ApplicationReplaced):
+            await asyncio.wait_for(first_run, EVENT_DEADLINE)
+        assert first.connections == 1, "the replaced stream did not reconnect"
+        assert second.connected.is_set() and not second_run.done()
+    finally:
+        for task in (first_run, second_run):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(first_run, *([second_run] if second_run else []), return_exceptions=True)
+        await first_client.close()
+        await second_client.close()
 
 
 # ---- 3. a connection that goes silent (frozen Asterisk, unplugged cable): no heartbeat in aioari ----------

@@ -114,7 +114,11 @@ def controller_factory(
     started: list[ControllerProcess] = []
 
     def start(
-        menu: dict[str, Any] | None = None, *, database: bool = True, **env_overrides: str
+        menu: dict[str, Any] | None = None,
+        *,
+        database: bool = True,
+        active: bool = True,
+        **env_overrides: str,
     ) -> ControllerProcess:
         menu_path = tmp_path / f"menu-{len(started)}.yaml"
         menu_path.write_text(yaml.safe_dump(menu if menu is not None else always_open(demo_menu())))
@@ -129,7 +133,7 @@ def controller_factory(
         }
         process = ControllerProcess(env, menu_path, tmp_path / f"controller-{len(started)}.log", ari)
         started.append(process)
-        process.start(database=database)
+        process.start(database=database, active=active)
         return process
 
     yield start

@@ -85,8 +85,11 @@ class ControllerProcess:
         self.ari = ari
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, *, database: bool = True) -> None:
-        """Start and wait until it reconciled and (unless told the database is down) the schema is ready."""
+    def start(self, *, database: bool = True, active: bool = True) -> None:
+        """Start; wait until it reconciled and (unless told the database is down) the schema is ready.
+
+        `active=False` is for a controller expected to stand by: only its start-up is waited for.
+        """
         ready_before = len(self.events(ev.RECONCILED))
         database_before = len(self.events(ev.DATABASE_READY))
         log = self.log_path.open("ab")
@@ -97,12 +100,21 @@ class ControllerProcess:
             stderr=subprocess.STDOUT,
             cwd=REPO,
         )
+        if not active:
+            self.wait_event(ev.CONTROLLER_STARTING, 1, 30)
+            return
         # Ready once connected and reconciled (an inactive app can linger in Asterisk's list after a stop),
         # and once the migrations ran: they run beside the calls, so a test writing to the database first
         # must wait for them.
         self.wait_event(ev.RECONCILED, ready_before + 1, 30)
         if database:
             self.wait_event(ev.DATABASE_READY, database_before + 1, 30)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -240,7 +240,7 @@ class Phones:
     def _media_on_loopback(self, acfg: pj.AccountConfig) -> None:
         acfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
         acfg.mediaConfig.transportConfig.publicAddress = "127.0.0.1"
-        # Each user agent gets its own RTP port range, clear of Asterisk's (rtp.conf: 10000-10999).
+        # Each user agent gets its own RTP port range, clear of Asterisk's (rtp.conf: 10000-19999).
         self._media_base += 40
         acfg.mediaConfig.transportConfig.port = self._media_base
         acfg.mediaConfig.transportConfig.portRange = 40

@@ -87,6 +87,7 @@ class FakeAri:
         self.prompt_seconds: dict[str, float] = {}
         self.default_prompt_seconds = 2.0
         self.deaf = False  # True: events are lost (the websocket is down)
+        self.originate_seconds = 0.0  # how long Asterisk takes to answer an originate
         self.lost: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self._sink: Callable[[dict[str, Any]], None] | None = None
@@ -306,6 +307,15 @@ class FakeAri:
             caller_id=caller_id,
             ring_seconds=ring_seconds,
         )
+        # Asterisk carries out a request it received even if the client stops waiting for the answer: the
+        # originate runs on "Asterisk's side" and a cancelled caller does not cancel it.
+        return await asyncio.shield(self._originate(endpoint, channel_id, app_args, caller_id, ring_seconds))
+
+    async def _originate(
+        self, endpoint: str, channel_id: str, app_args: list[str], caller_id: str, ring_seconds: int
+    ) -> dict[str, Any]:
+        if self.originate_seconds:
+            await asyncio.sleep(self.originate_seconds)
         name = PROVIDER if endpoint.endswith(f"@{PROVIDER}") else endpoint.removeprefix("PJSIP/")
         target = self.endpoints.get(name)
         if target is None or not target.online or target.refuse:
@@ -316,6 +326,7 @@ class FakeAri:
         loop = asyncio.get_running_loop()
         channel.ring_timer = loop.call_later(ring_seconds, self._destroy, channel_id, 19)
         self.channels[channel_id] = channel
+        self._changed.set()
         if target.answer_after is not None:
             loop.call_later(target.answer_after, self._answer_if_ringing, channel_id)
         return channel.as_json()

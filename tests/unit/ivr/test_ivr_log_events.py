@@ -5,6 +5,7 @@ breaks a fast test instead of an end-to-end one."""
 from __future__ import annotations
 
 import ast
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ from structlog.testing import capture_logs
 
 from capacity.config import CapacityConfig
 from ivr import log_events as ev
+from ivr.core.activation import Supervisor
+from ivr.core.lease import FileLease, LeaseState
 from storage.bookings import book_callback
 from tests.fakes.practice import HEADSETS, START, FakePractice, demo_menu
 
@@ -22,6 +25,9 @@ REPO = Path(__file__).resolve().parents[3]
 # Logged by the websocket itself (ivr.ari.events), which the fake practice replaces: asserted on a real
 # websocket by test_ivr_event_stream.py::test_a_closed_websocket_is_reopened_and_reconciled_again.
 STREAM_EVENTS = frozenset({ev.ARI_CONNECTED, ev.ARI_DISCONNECTED})
+# Logged by the process around everything (ivr.app._main/serve), which a unit test does not run as a whole:
+# tests/e2e/test_controller_lifecycle.py waits on them against the real process.
+PROCESS_EVENTS = frozenset({ev.CONTROLLER_STARTING, ev.CONTROLLER_STOPPED})
 ONE_PLACE_PER_QUARTER = CapacityConfig.model_validate(
     {
         "calls_per_assistant_per_hour": 4,
@@ -243,7 +249,20 @@ async def callback_made(s: Scenarios) -> None:
     await ari.until(lambda: not any(b.endswith("-br-cb") for b in ari.bridges), 30, "the callback to end")
 
 
+async def standby(s: Scenarios) -> None:
+    """A second controller of the same practice waits for the lease, and says so."""
+    lock = s.tmp_path / "controller-x.lock"
+    holder = FileLease(lock)
+    assert await holder.acquire() is LeaseState.HELD
+    waiting = asyncio.create_task(Supervisor(FileLease(lock), asyncio.Event().wait, poll_seconds=1).run())
+    await asyncio.sleep(2)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    await holder.release()
+
+
 SCENARIOS: list[Callable[[Scenarios], Any]] = [
+    standby,
     menu_and_spoed,
     callback_offers,
     callbacks_refused,
@@ -255,7 +274,7 @@ SCENARIOS: list[Callable[[Scenarios], Any]] = [
 
 async def test_the_controller_emits_every_event_the_e2e_tests_wait_on(scenarios: Scenarios) -> None:
     """Calls on the fake ARI log each event name the end-to-end tests wait for (the stream's aside)."""
-    expected = e2e_events() - STREAM_EVENTS
+    expected = e2e_events() - STREAM_EVENTS - PROCESS_EVENTS
     with capture_logs() as logs:
         for scenario in SCENARIOS:
             await scenario(scenarios)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,33 @@ async def test_a_leg_that_fails_at_once_counts_as_a_round_that_rang_nobody(pract
 
     await ari.until(fail_overflow_at_once, 60, "the fallback")
     assert len(ari.of("originate", endpoint="PJSIP/0881234567@provider")) == 3
+
+
+async def test_a_stop_while_headsets_are_being_dialled_leaves_none_ringing(practice: FakePractice) -> None:
+    """An originate still under way when the controller stops is followed by its hang-up, not abandoned."""
+    practice.ari.originate_seconds = 0.2  # Asterisk takes a moment to answer each originate
+    await practice.start()
+    ari = practice.ari
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    ari.press(caller, "1")
+    await ari.until(lambda: len(ari.of("originate")) == 2, 5, "the second originate under way")
+    await practice.stop()
+    await asyncio.sleep(1)  # every originate that was under way has been carried out by now
+    assert not any(ari.ringing(h) for h in HEADSETS), "a headset rings for a call nobody will bridge"
+
+
+async def test_a_patient_hanging_up_while_headsets_are_being_dialled_leaves_none_ringing(
+    practice: FakePractice,
+) -> None:
+    """The patient hangs up during the originates: every leg that still comes up is hung up."""
+    practice.ari.originate_seconds = 0.2
+    await practice.start()
+    ari = practice.ari
+    caller = practice.calls_in()
+    await practice.heard(caller, "welkom")
+    ari.press(caller, "1")
+    await ari.until(lambda: len(ari.of("originate")) == 1, 5, "the first originate under way")
+    ari.hang_up(caller)
+    await asyncio.sleep(2)
+    assert not any(ari.ringing(h) for h in HEADSETS)

@@ -22,15 +22,10 @@ from storage.models import CallbackRequest, Practice
 from storage.practices import ensure_practice
 from storage.queue import join_queue, keep_place
 from storage.scratch_db import create_scratch_database, drop_database
+from tests.pg import pg_admin_url
 
-DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/terugbel_test"
 # Enough connections for the concurrency tests to really overlap on the server.
 POOL_SIZE = 20
-
-
-def pg_admin_url() -> str:
-    """Return the URL of the PostgreSQL test database that scratch databases are created from."""
-    return os.environ.get("TERUGBEL_TEST_PG_URL", DEFAULT_PG_URL)
 
 
 async def _scratch_pg_database() -> str:
