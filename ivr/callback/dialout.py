@@ -32,6 +32,7 @@ from ivr.core.router import Router
 from ivr.db.door import StoreUnavailable
 from ivr.timing import deadline
 from storage.models import CallbackRequest
+from storage.status import AttemptOutcome
 
 log = structlog.get_logger(__name__)
 
@@ -60,13 +61,13 @@ class _Progress:
     dialled: bool = False
     answered: bool = False
 
-    def outcome_if_cut_off(self) -> str:
+    def outcome_if_cut_off(self) -> AttemptOutcome:
         """The outcome of an attempt ended by a stop or an error, by how far it got."""
         if self.answered:
-            return "reached"  # the conversation happened: never again
+            return AttemptOutcome.REACHED  # the conversation happened: never again
         if self.dialled:
-            return "not_reached"  # a try of the attempts protocol, retried after the usual pause
-        return "interrupted"  # the patient's phone never rang: back in its place
+            return AttemptOutcome.NOT_REACHED  # a try of the protocol, retried after the usual pause
+        return AttemptOutcome.INTERRUPTED  # the patient's phone never rang: back in its place
 
 
 async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) -> bool:
@@ -85,16 +86,16 @@ async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) 
     ctx.calls.add(leg)
     progress = _Progress()
     log.info(ev.DIALOUT_START, request_id=request.id, attempt=attempt.attempt_no, headset=headset)
-    outcome = "interrupted"
+    outcome = AttemptOutcome.INTERRUPTED
     try:
         outcome = await _attempt(ctx, cfg, leg, headset, request, attempt.id, progress)
-        return outcome != "assistant_no_answer"
+        return outcome != AttemptOutcome.ASSISTANT_NO_ANSWER
     except asyncio.CancelledError:
         outcome = progress.outcome_if_cut_off()
         raise
     except Exception:
         log.exception(ev.DIALOUT_FAILED, request_id=request.id)
-        outcome = "reached" if progress.answered else "failed"
+        outcome = AttemptOutcome.REACHED if progress.answered else AttemptOutcome.FAILED
         return True
     finally:
         kept = leg.detached and leg.conversation is not None
@@ -147,7 +148,7 @@ async def _attempt(
     request: CallbackRequest,
     attempt_id: int,
     progress: _Progress,
-) -> str:
+) -> AttemptOutcome:
     dialing = cfg.callbacks
     try:
         await originate_leg(
@@ -162,19 +163,19 @@ async def _attempt(
         )
     except (AriError, AriUnavailable) as exc:
         log.info("callback_headset_refused", headset=headset, error=str(exc))
-        return "assistant_no_answer"
+        return AttemptOutcome.ASSISTANT_NO_ANSWER
     if not await _answered(leg, leg.channel_id, dialing.headset_ring_seconds + 5):
         log.info("callback_headset_no_answer", headset=headset)
-        return "assistant_no_answer"
+        return AttemptOutcome.ASSISTANT_NO_ANSWER
     try:
         await leg.play(whisper(request, cfg, ctx.clock()), interrupt=())
         return await _call_patient(ctx, cfg, leg, request, attempt_id, progress)
     except CallGone:
         if progress.answered:
-            return "reached"  # the assistant hung up after talking: that is how a call ends
+            return AttemptOutcome.REACHED  # the assistant hung up after talking: how a call ends
         # The assistant hung up before the patient answered: this try does not count against the patient.
         log.info("callback_assistant_left", request_id=request.id)
-        return "interrupted"
+        return AttemptOutcome.INTERRUPTED
 
 
 async def _call_patient(
@@ -201,7 +202,7 @@ async def _call_patient(
     except (AriError, AriUnavailable) as exc:
         log.warning("callback_patient_refused", error=str(exc))
         await _not_reached(leg)
-        return "not_reached"
+        return AttemptOutcome.NOT_REACHED
     progress.dialled = True
     await quietly(ctx.ari.ring(leg.channel_id))
     until = deadline(dialing.patient_ring_seconds + 5)
@@ -210,12 +211,13 @@ async def _call_patient(
         if event is None:
             await quietly(ctx.ari.hangup(patient))
             await _not_reached(leg)
-            return "not_reached"
+            return AttemptOutcome.NOT_REACHED
         kind, channel = event["type"], (event.get("channel") or {}).get("id")
         if kind == "StasisStart" and channel == patient:
             break
         if kind == "ChannelDestroyed" and channel == patient:
-            outcome = "busy" if event.get("cause") in BUSY_CAUSES else "not_reached"
+            busy = event.get("cause") in BUSY_CAUSES
+            outcome = AttemptOutcome.BUSY if busy else AttemptOutcome.NOT_REACHED
             await _not_reached(leg)
             return outcome
     progress.answered = True
@@ -242,7 +244,7 @@ async def _conversation(leg: Call, patient: str, done_key: str, not_reached_key:
             try:
                 event: dict[str, Any] | None = await leg.next_event(None)
             except CallGone:
-                return "reached"  # the assistant hung up: the conversation is over
+                return AttemptOutcome.REACHED  # the assistant hung up: the conversation is over
             assert event is not None
             kind, channel = event["type"], (event.get("channel") or {}).get("id")
             if kind in ("ChannelDestroyed", "StasisEnd") and channel == patient:
@@ -251,10 +253,10 @@ async def _conversation(leg: Call, patient: str, done_key: str, not_reached_key:
                 key = str(event.get("digit", ""))
                 if key == not_reached_key:
                     log.info("callback_marked_not_reached")
-                    return "voicemail"
+                    return AttemptOutcome.VOICEMAIL
                 if key == done_key:
                     log.info("callback_marked_done")
-                    return "reached"
+                    return AttemptOutcome.REACHED
     finally:
         await end_conversation(leg, bridge_id, patient, joined=joined)
 

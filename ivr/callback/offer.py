@@ -26,7 +26,8 @@ from ivr.db.door import StoreUnavailable
 from ivr.number_entry import NumberKeys, SpoedRequested, ask_number
 from ivr.recording import record_message, recording_name
 from prompts.spoken import say_moment
-from storage.models import CallbackRequest, NumberSource
+from storage.models import CallbackRequest
+from storage.status import NumberSource
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +133,7 @@ async def _number(
 ) -> tuple[str | None, NumberSource]:
     phone = callback_number(call.caller_number)
     if phone is not None:
-        return phone, "caller_id"
+        return phone, NumberSource.CALLER_ID
     progress.stage = "number"
     log.info("callback_number_needed", caller_id="withheld" if not call.caller_number else "not usable")
     keys = NumberKeys(confirm=action.confirm_key, again=action.other_key)
@@ -142,7 +143,7 @@ async def _number(
     if phone is None:
         await store.event(call.call_id, "callback_number_failed")
         await call.play([sounds.NUMMER_MISLUKT], interrupt=())
-    return phone, "typed"
+    return phone, NumberSource.TYPED
 
 
 async def _choose_and_book(

@@ -10,11 +10,12 @@ from ivr import sounds
 from ivr.core.media import RECORDING_PREFIX
 from prompts.spoken import say_moment, say_number
 from storage.models import CallbackRequest
+from storage.status import RequestKind
 
 
 def whisper(request: CallbackRequest, cfg: PracticeConfig, now: dt.datetime) -> list[str]:
     prompts = [sounds.FLUISTER_TERUGBELVERZOEK, *say_number(request.phone)]
-    if request.kind == "slot" and request.slot_start is not None:
+    if request.kind == RequestKind.SLOT and request.slot_start is not None:
         prompts += [sounds.FLUISTER_GEPLAND, *say_moment(request.slot_start.astimezone(cfg.tz), now)]
     else:
         prompts.append(sounds.FLUISTER_WACHTRIJ)

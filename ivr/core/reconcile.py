@@ -34,11 +34,11 @@ from ivr.core.conversation import Conversation
 from ivr.core.fallback import FALLBACK_CONTEXT
 from ivr.db.door import StoreUnavailable
 from storage.models import QueueEntry
+from storage.status import WAITING_STATUSES
 
 log = structlog.get_logger(__name__)
 
 PATIENT_CONTEXTS = frozenset({"from-patients"})
-WAITING = ("waiting", "connecting")
 
 
 class WaitingCallers(Protocol):
@@ -178,7 +178,7 @@ class Reconciler:
             entry = await self.waiting.entry_by_channel(channel_id)
         except StoreUnavailable:
             return None
-        return entry if entry is not None and entry.status in WAITING else None
+        return entry if entry is not None and entry.status in WAITING_STATUSES else None
 
     async def _exists(self, channel_id: str) -> bool:
         return await self._found(self.ari.channel(channel_id), unknown=True)

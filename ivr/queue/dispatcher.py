@@ -27,6 +27,7 @@ from ivr.queue.order import PATIENT_RANK, DueCallback, LiveCaller, next_work
 from ivr.queue.ticket import Ticket
 from ivr.timing import now as loop_now
 from storage.models import CallbackRequest
+from storage.status import RequestKind
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,9 @@ class Dispatcher:
         live = sum(1 for t in self._tickets.values() if (t.rank, t.arrived_at) < key)
         # A kept place goes in its caller's place among the patients (rank 1), so a colleague is never
         # told that patients who kept their place are ahead of her.
-        kept = sum(1 for r in self.due.last if r.kind == "kept_place" and (PATIENT_RANK, r.due_at) <= key)
+        kept = sum(
+            1 for r in self.due.last if r.kind == RequestKind.KEPT_PLACE and (PATIENT_RANK, r.due_at) <= key
+        )
         return live + kept
 
     def live_headsets(self) -> int:

@@ -29,6 +29,7 @@ from ivr.queue.store import QueueStore
 from ivr.queue.ticket import Ticket
 from ivr.timing import deadline, now
 from prompts.spoken import count_prompt
+from storage.status import WAITING_STATUSES, NumberSource, QueueStatus
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +77,7 @@ async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_
         return WaitOutcome.UNAVAILABLE
     log.info(ev.QUEUE_JOINED, entry_id=entry.id, group=action.group, rank=action.rank)
     if action.prompt and await call.play([action.prompt], interrupt={spoed_key}) is not None:
-        await _store_status(queue, entry.id, "abandoned")
+        await _store_status(queue, entry.id, QueueStatus.ABANDONED)
         return WaitOutcome.SPOED
     return await wait_in_queue(
         call, queue, action, entry.id, entry.rank, entry.arrived_at, spoed_key=spoed_key
@@ -142,7 +143,7 @@ async def wait_in_queue(
         # A stopping controller leaves the caller in the holding bridge with the entry "waiting", so the
         # next controller takes the caller over in the same place.
         if outcome is not None and outcome is not WaitOutcome.KEPT:
-            final = "served" if outcome is WaitOutcome.SERVED else "abandoned"
+            final = QueueStatus.SERVED if outcome is WaitOutcome.SERVED else QueueStatus.ABANDONED
             await _store_status(queue, entry_id, final)
         log.info(ev.QUEUE_LEFT, entry_id=entry_id, outcome=str(outcome or "controller_stopped"))
 
@@ -153,7 +154,7 @@ async def _connect(
     """Ring the assigned headset (only her); when she does not answer the caller is back in her place."""
     await holding.leave(call)
     try:
-        await queue.store.set_status(ticket.entry_id, "connecting", expect=("waiting",))
+        await queue.store.set_status(ticket.entry_id, QueueStatus.CONNECTING, expect=(QueueStatus.WAITING,))
     except StoreUnavailable:
         pass  # the status is for the restart and the reports; the caller is connected all the same
     result = await ring_and_bridge(
@@ -170,7 +171,7 @@ async def _connect(
     log.info("queue_headset_no_answer", headset=headset, result=result.value)
     queue.dispatcher.requeue(ticket)
     if result is not RingResult.INTERRUPTED:
-        await _store_status(queue, ticket.entry_id, "waiting", expect=("connecting",))
+        await _store_status(queue, ticket.entry_id, QueueStatus.WAITING, expect=(QueueStatus.CONNECTING,))
     return result
 
 
@@ -268,11 +269,11 @@ async def _keep_place(
 ) -> bool:
     """The caller leaves the line and keeps the place; False if that did not work (they wait on)."""
     phone = callback_number(call.caller_number)
-    source = "caller_id"
+    source = NumberSource.CALLER_ID
     if phone is None:
         keys = NumberKeys(confirm=action.number_confirm_key, again=action.number_again_key)
         phone = await ask_number(call, keys, attempts=2, answer_seconds=6, spoed_key=spoed_key)
-        source = "typed"
+        source = NumberSource.TYPED
     if phone is None:
         return False
     try:
@@ -294,6 +295,6 @@ async def _store_status(
     queue: Queue, entry_id: int, status: str, *, expect: tuple[str, ...] | None = None
 ) -> None:
     try:
-        await queue.store.set_status(entry_id, status, expect=expect or ("waiting", "connecting"))
+        await queue.store.set_status(entry_id, status, expect=expect or WAITING_STATUSES)
     except StoreUnavailable:
         log.warning("queue_status_not_stored", entry_id=entry_id, status=status)
