@@ -37,12 +37,15 @@ from ivr.core.controller import Controller
 from ivr.core.lease import lease_for
 from ivr.core.media import Media
 from ivr.core.reconcile import Reconciler
+from ivr.core.registry import CallRegistry
 from ivr.db.door import Database
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.db.schema import migrate_until_ready
+from ivr.live.notifier import Notifier, no_notice
 from ivr.menu.flows import MenuFlows
 from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.due import DueCallbacks
+from ivr.queue.headsets import HeadsetStates
 from ivr.queue.store import QueueStore
 from ivr.queue.wait import Queue
 from ivr.queue.waiting import WaitingCallers
@@ -197,6 +200,10 @@ class Active:
     reconciler: Reconciler
     on_connected: Callable[[], Awaitable[None]]
 
+    @property
+    def calls(self) -> CallRegistry:
+        return self.controller.calls
+
 
 def assemble(
     *,
@@ -212,8 +219,11 @@ def assemble(
     recordings_dir: Path | None,
     retention_days: int,
     deadline_seconds: int = deadline.DEADLINE_SECONDS,
+    notifier: Notifier | None = None,
+    headset_states: HeadsetStates | None = None,
 ) -> Active:
     """Wire a fresh controller with its dispatcher (the tests build exactly this, on a fake ARI)."""
+    notify = notifier.publish if notifier is not None else no_notice
     # The objects below refer to each other only through these late-bound closures.
     due = DueCallbacks(callbacks.due, clock, on_change=lambda: dispatcher.wake())
     dispatcher = Dispatcher(
@@ -223,10 +233,14 @@ def assemble(
         clock=clock,
         spawn=lambda coro, name: controller.spawn(coro, name),
         dial_out=lambda headset, request: dial_out(dial, headset, request),
+        states=headset_states,
+        notify=notify,
     )
     queue = Queue(dispatcher, queue_store, clock)
     flows = MenuFlows(config, outbound_template, callbacks, queue, clock)
-    controller = Controller(ari, app=app, media=media, flows=flows, deadline_seconds=deadline_seconds)
+    controller = Controller(
+        ari, app=app, media=media, flows=flows, deadline_seconds=deadline_seconds, notify=notify
+    )
     dial = DialOutContext(
         ari=ari,
         router=controller.router,

@@ -10,6 +10,8 @@ rings every headset and the overflow with Asterisk's own Dial.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import structlog
 
 from dialplan.schema import PracticeConfig
@@ -74,6 +76,22 @@ async def run_spoed(call: Call, cfg: PracticeConfig, *, outbound_template: str) 
     give_up = deadline(SPOED_GIVE_UP_SECONDS)
     rounds = _FailedRounds(call, "spoed")
     log.info(ev.SPOED_STARTED, headsets=len(headsets), strategy=spoed.strategy)
+    call.spoed(since=dt.datetime.now(dt.UTC))
+    try:
+        await _ring_until_answered(call, cfg, headsets, overflow, rounds, give_up)
+    finally:
+        call.spoed(since=None)
+
+
+async def _ring_until_answered(
+    call: Call,
+    cfg: PracticeConfig,
+    headsets: list[Target],
+    overflow: Target,
+    rounds: _FailedRounds,
+    give_up: float,
+) -> None:
+    spoed = cfg.spoed
     first = True
     while now() < give_up:
         rounds.start()

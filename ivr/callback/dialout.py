@@ -239,7 +239,7 @@ async def _conversation(leg: Call, patient: str, done_key: str, not_reached_key:
     try:
         await leg.ari.add_to_bridge(bridge_id, [leg.channel_id, patient])
         joined = True
-        leg.conversation = (bridge_id, patient)
+        leg.talking(bridge_id, patient)
         while True:
             try:
                 event: dict[str, Any] | None = await leg.next_event(None)

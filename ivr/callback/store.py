@@ -17,6 +17,7 @@ from capacity.config import CapacityConfig
 from capacity.planner import Booking, NoSlot, Offer, earliest_slot, slot_capacity
 from dialplan.schema import CallbackDialing
 from ivr.db.door import Database, StoreUnavailable
+from ivr.live.notifier import no_notice
 from ivr.db.practice import PracticeRegistry
 from storage import attempts
 from storage.bookings import book_callback, bookings_between, record_call_event
@@ -40,10 +41,17 @@ def no_capacity() -> CapacityConfig:
 class CallbackStore:
     """Plans, books and makes the callbacks of one practice."""
 
-    def __init__(self, db: Database, practice: PracticeRegistry, capacity: CapacitySource) -> None:
+    def __init__(
+        self,
+        db: Database,
+        practice: PracticeRegistry,
+        capacity: CapacitySource,
+        notify: Callable[[str], None] = no_notice,
+    ) -> None:
         self.db = db
         self.practice = practice
         self.capacity = capacity
+        self.notify = notify
 
     # ---- the offer ------------------------------------------------------------------------------------
 
@@ -65,7 +73,7 @@ class CallbackStore:
         config = self.capacity()
         # The whole slot and its reserve, judged in SQL by the planner's own rule (common.room): what the
         # planner offered, the booking accepts unless another caller took it meanwhile.
-        return await self.db.run(
+        request = await self.db.run(
             book_callback,
             practice_id=await self.practice.id(),
             slot_start=offer.slot_start,
@@ -76,6 +84,9 @@ class CallbackStore:
             number_source=number_source,
             call_id=call_id,
         )
+        if request is not None:
+            self.notify("callbacks")  # the screen shows it within a second
+        return request
 
     async def attach_voice_note(self, request_id: int, ref: str) -> None:
         try:

@@ -45,7 +45,7 @@ async def bridge(call: Call, leg: str) -> bool:
                 return False
             raise
         joined = True
-        call.conversation = (bridge_id, leg)
+        call.talking(bridge_id, leg)
         log.info(ev.BRIDGED, bridge=bridge_id)
         while True:
             event = await call.next_event(None)

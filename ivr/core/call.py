@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from ivr.ari.port import Ari
 from ivr.core.inbox import Inbox
 from ivr.core.media import Media
 from ivr.core.router import Router
+from ivr.live.notifier import no_notice
 from ivr.timing import deadline as deadline_in
 
 log = structlog.get_logger(__name__)
@@ -54,6 +56,7 @@ class Call:
         media: Media,
         entered: bool = True,
         patient: bool = True,
+        notify: Callable[[str], None] = no_notice,
     ) -> None:
         self.ari = ari
         self.router = router
@@ -74,6 +77,8 @@ class Call:
         self.playback: str | None = None  # the prompt playing now, for reconcile
         self.recording: str | None = None  # the recording running now, for reconcile
         self.conversation: tuple[str, str] | None = None  # (bridge, leg) while the patient is bridged
+        self.spoed_since: dt.datetime | None = None  # while spoed rings for this caller (the screen's top)
+        self._notify = notify
         router.claim(self.channel_id, self)
 
     @property
@@ -85,6 +90,17 @@ class Call:
         """The caller id an assistant's headset shows: a checked number, never the raw SIP text."""
         number = dutch_national(self.caller_number)
         return f'"{caller_display(self.caller_number)}" <{number or "anonymous"}>'
+
+    def talking(self, bridge_id: str, leg: str) -> None:
+        """The caller is bridged with `leg`: a conversation (kept up across a controller restart)."""
+        self.conversation = (bridge_id, leg)
+        if self.spoed_since is not None:
+            self._notify("spoed")  # answered: no longer ringing
+
+    def spoed(self, since: dt.datetime | None) -> None:
+        """Spoed rings for this caller from `since` (None: no longer): the screen puts it at the top."""
+        self.spoed_since = since
+        self._notify("spoed")
 
     def deliver(self, event: dict[str, Any]) -> None:
         if event.get("type") == "StasisStart":

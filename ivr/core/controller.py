@@ -7,7 +7,7 @@ stops them. The composition root (ivr.app) builds the flows' services and passes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 import structlog
@@ -20,6 +20,7 @@ from ivr.core.fallback import SendToFallback, send_to_fallback
 from ivr.core.media import Media
 from ivr.core.registry import CallRegistry
 from ivr.core.router import Router
+from ivr.live.notifier import no_notice
 from storage.models import QueueEntry
 
 log = structlog.get_logger(__name__)
@@ -49,9 +50,11 @@ class Controller:
         media: Media,
         flows: CallFlows,
         deadline_seconds: int = deadline.DEADLINE_SECONDS,
+        notify: Callable[[str], None] = no_notice,
     ) -> None:
         self.ari = ari
         self.deadline_seconds = deadline_seconds
+        self.notify = notify
         self.app = app
         self.media = media
         self.flows = flows
@@ -107,7 +110,7 @@ class Controller:
 
     def new_call(self, channel: dict[str, Any]) -> Call:
         """The Call claims its channel in the router at once, so none of its events is lost."""
-        call = Call(self.ari, self.router, channel, app=self.app, media=self.media)
+        call = Call(self.ari, self.router, channel, app=self.app, media=self.media, notify=self.notify)
         self.calls.add(call)
         return call
 

@@ -1,7 +1,8 @@
 """Who a free assistant gets next: the practice's order, as a pure function (no clock, no I/O).
 
 Spoed never queues (it rings past all of this). Then: lower rank first (intercollegiaal before
-patients), and within a rank by the moment the work came in: a live caller's arrival, a kept place's
+patients), a due priority callback (urgent online triage) before other work of its rank, and within that
+by the moment the work came in: a live caller's arrival, a kept place's
 original arrival, a booked callback's slot (or the retry time after a failed attempt). So a callback
 never jumps ahead of live callers who came earlier, and never starts before it is due.
 """
@@ -34,16 +35,17 @@ class DueCallback:
     due_at: dt.datetime
     phone: str
     rank: int = PATIENT_RANK
+    priority: bool = False  # an urgent request (online triage): before everything else of its rank
 
 
 Work = LiveCaller | DueCallback
 
 
-def order_key(work: Work) -> tuple[int, dt.datetime, int]:
+def order_key(work: Work) -> tuple[int, int, dt.datetime, int]:
     if isinstance(work, LiveCaller):
         # On a tie the live caller goes first: they are holding the line right now.
-        return (work.rank, work.arrived_at, 0)
-    return (work.rank, work.due_at, 1)
+        return (work.rank, 1, work.arrived_at, 0)
+    return (work.rank, 0 if work.priority else 1, work.due_at, 1)
 
 
 def next_work(
