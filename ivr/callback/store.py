@@ -17,8 +17,8 @@ from capacity.config import CapacityConfig
 from capacity.planner import Booking, NoSlot, Offer, earliest_slot, slot_capacity
 from dialplan.schema import CallbackDialing
 from ivr.db.door import Database, StoreUnavailable
-from ivr.live.notifier import no_notice
 from ivr.db.practice import PracticeRegistry
+from ivr.live.notifier import no_notice
 from storage import attempts
 from storage.bookings import book_callback, bookings_between, record_call_event
 from storage.models import CallbackAttempt, CallbackRequest, NumberSource
