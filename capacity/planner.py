@@ -37,6 +37,7 @@ __all__ = [
     "free_capacity",
     "slot_capacity",
     "slots_of_day",
+    "slots_with_room",
 ]
 
 NoSlotReason = Literal["closed_today", "full_today", "full_horizon", "no_capacity_configured"]
@@ -118,6 +119,39 @@ def earliest_slot(
     if config.when_today_full == "say_full":
         return NoSlot("full_today" if slots_of_day(config, today) else "closed_today", following)
     return NoSlot("full_horizon", following)
+
+
+def slots_with_room(
+    config: CapacityConfig,
+    bookings: Iterable[Booking],
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    priority: bool = False,
+) -> list[Offer]:
+    """Every slot of `day` that has not started at `now` and still takes one more request of this kind.
+
+    For an assistant moving a callback by hand: no minimum lead time (she sees the list, the patient was
+    told by her), but never a slot that has begun, and never one without room by the booking's own rule.
+    """
+    require_aware(now, "now")
+    booked = _count(bookings)
+    moment = now.astimezone(UTC)
+    offers: list[Offer] = []
+    for start, capacity in slots_of_day(config, day):
+        instant = start.astimezone(UTC)
+        if instant <= moment:
+            continue
+        free = free_capacity(
+            capacity,
+            config.priority_reserved_per_slot,
+            booked[(instant, False)],
+            booked[(instant, True)],
+            priority=priority,
+        )
+        if free > 0:
+            offers.append(Offer(slot_start=start, slot_end=slot_end(config, start), remaining=free - 1))
+    return offers
 
 
 def _any_capacity(config: CapacityConfig, *, priority: bool) -> bool:

@@ -60,6 +60,23 @@ class FileHolder(Generic[ModelT]):
         """The config new calls should use."""
         return self._current
 
+    @property
+    def path(self) -> Path:
+        """The file this holder reads."""
+        return self._path
+
+    def check_text(self, text: str) -> ModelT:
+        """`text` as the file's next content, checked exactly as a reload would; ConfigError if refused.
+
+        For editors that validate before they write the file (the admin pages): nothing changes here.
+        """
+        source = str(self._path)
+        config = load_model_text(text, source, self.model, context=self._context)
+        errors = self.replacement_errors(self._current, config)
+        if errors:
+            raise ConfigError(locate(text, source, errors))
+        return config
+
     def reload_if_changed(self) -> ReloadOutcome:
         """Reload when the file's content changed; an invalid file never replaces `current`.
 

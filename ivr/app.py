@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -38,10 +38,11 @@ from ivr.core.lease import lease_for
 from ivr.core.media import Media
 from ivr.core.reconcile import Reconciler
 from ivr.core.registry import CallRegistry
-from ivr.db.door import Database
+from ivr.db.door import Database, StoreUnavailable
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.db.schema import migrate_until_ready
 from ivr.live.notifier import Notifier, no_notice
+from ivr.live.status import LiveStatus
 from ivr.menu.flows import MenuFlows
 from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.due import DueCallbacks
@@ -51,10 +52,15 @@ from ivr.queue.wait import Queue
 from ivr.queue.waiting import WaitingCallers
 from ivr.retention import purge_forever
 from ivr.settings import Settings
+from ivr.web.context import WebContext, WebSettings
+from ivr.web.server import start_web, tls_context
 from prompts.build import build_prompts
 from prompts.catalog import PromptCatalog
 from storage.db import make_engine, session_factory
+from storage.headsets import headset_states as stored_headset_states
+from storage.headsets import set_headset_state
 from storage.migrate import upgrade
+from storage.status import HeadsetState
 
 log = structlog.get_logger(__name__)
 
@@ -145,8 +151,14 @@ async def serve(
     registry = PracticeRegistry(
         db, PracticeIdentity(key=practice.id, name=practice.name, number=practice.number)
     )
+    notifier = Notifier()
+    live = LiveStatus()
+    headset_states = HeadsetStates(save=headset_saver(db, registry, clock), notify=notifier.publish)
     callbacks = CallbackStore(
-        db, registry, (lambda: capacity.current) if capacity is not None else no_capacity
+        db,
+        registry,
+        (lambda: capacity.current) if capacity is not None else no_capacity,
+        notify=notifier.publish,
     )
     queue_store = QueueStore(db, registry)
     ari = AriClient(
@@ -159,7 +171,7 @@ async def serve(
     media = Media(lambda name: catalog.media_uri(name, sounds_dir), settings.sounds_dir)
 
     async def activate() -> None:
-        await _act(settings, menus, ari, media, db, callbacks, queue_store)
+        await _act(settings, menus, ari, media, db, callbacks, queue_store, notifier, headset_states, live)
 
     supervisor = Supervisor(lease_for(url, practice.id, settings.data_dir), activate)
     background = [
@@ -168,7 +180,30 @@ async def serve(
     ]
     if capacity is not None:
         background.append(asyncio.create_task(capacity.watch(), name="capacity-watch"))
+    background.append(
+        asyncio.create_task(_load_headset_states(db, registry, headset_states), name="headset-states")
+    )
     log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
+    web_runner = None
+    if settings.web_enabled:
+        web_ctx = WebContext(
+            db=db,
+            practice=registry,
+            live=live,
+            notifier=notifier,
+            headsets=headset_states,
+            menus=menus,
+            capacity=capacity,
+            clock=clock,
+            settings=web_settings(settings),
+            recordings_dir=settings.recordings_dir,
+            practice_recordings=settings.practice_recordings,
+            prompt_names=catalog.names,
+            sounds_dir=settings.sounds_dir,
+            prompt_replaced=media.forget,
+        )
+        tls = tls_context(settings.web_tls_cert, settings.web_tls_key)
+        web_runner = await start_web(web_ctx, settings.web_host, settings.web_port, tls)
     try:
         # The first reconcile looks up callers waiting from before a restart: give the schema its first
         # chance before connecting. A database that does not answer delays the start only this long;
@@ -184,6 +219,8 @@ async def serve(
         for job in background:
             job.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        if web_runner is not None:
+            await web_runner.cleanup()
         await db.drain()
         await ari.close()
         await engine.dispose()
@@ -280,6 +317,9 @@ async def _act(
     db: Database,
     callbacks: CallbackStore,
     queue_store: QueueStore,
+    notifier: Notifier,
+    headset_states: HeadsetStates,
+    live: LiveStatus,
 ) -> None:
     """One active period: a fresh controller on the ARI websocket, until the lease is lost or we stop."""
     active = assemble(
@@ -295,6 +335,8 @@ async def _act(
         recordings_dir=settings.recordings_dir,
         retention_days=settings.retention_days,
         deadline_seconds=settings.caller_deadline_seconds,
+        notifier=notifier,
+        headset_states=headset_states,
     )
     stream = EventStream(
         ari,
@@ -303,4 +345,47 @@ async def _act(
         active.on_connected,
         heartbeat=settings.heartbeat_seconds,
     )
-    await active.controller.run(stream)
+    live.attach(active)  # the screen shows this period's queue and calls
+    notifier.publish("queue")
+    try:
+        await active.controller.run(stream)
+    finally:
+        live.attach(None)
+        notifier.publish("queue")
+
+
+def web_settings(settings: Settings) -> WebSettings:
+    return WebSettings(
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours),
+        secure_cookies=settings.web_secure_cookies or settings.web_tls_cert is not None,
+    )
+
+
+def headset_saver(
+    db: Database, registry: PracticeRegistry, now: Callable[[], datetime]
+) -> Callable[[str, HeadsetState, str], Awaitable[None]]:
+    async def save(headset: str, state: HeadsetState, by: str) -> None:
+        await db.run(
+            set_headset_state,
+            practice_id=await registry.id(),
+            headset=headset,
+            state=state,
+            by=by,
+            now=now(),
+        )
+
+    return save
+
+
+async def _load_headset_states(db: Database, registry: PracticeRegistry, states: HeadsetStates) -> None:
+    """The states assistants set before a restart, once the database is there (until then: on duty)."""
+    await db.opened.wait()
+    while True:
+        try:
+            rows = await db.run(stored_headset_states, await registry.id())
+        except StoreUnavailable:
+            await asyncio.sleep(5.0)
+            continue
+        states.load({row.headset: row.state for row in rows})
+        return

@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         add_help=False,
     )
 
+    sub.add_parser(
+        "users",
+        help="users of the screen: terugbel users add NAME --role admin | list | set-password NAME",
+        add_help=False,
+    )
+
     args, rest = parser.parse_known_args(argv)
     if args.command != "run":
         # A command's stdout is its output (a table, JSON): log lines, masked as ever, go to stderr.
@@ -55,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         return build_run(rest[1:] if rest[:1] == ["build"] else rest)
     if args.command == "callbacks":
         return _callbacks(rest)
+    if args.command == "users":
+        from ivr.users_cli import run as users_run
+
+        return users_run(rest, database_url=database_url_from_env())
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check-capacity":

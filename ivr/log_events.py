@@ -85,3 +85,7 @@ PATIENT_ANSWERED = "callback_patient_answered"
 ATTEMPT_NOT_STORED = "callback_attempt_not_stored"
 ATTEMPTS_SWEPT = "callback_attempts_swept"
 RETENTION_PURGE = "retention_purge"
+
+# ---- the screen --------------------------------------------------------------------------------------
+WEB_LISTENING = "web_listening"
+WEB_NOT_STARTED = "web_not_started"

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from sqlalchemy.engine import make_url
 
 
@@ -40,6 +40,25 @@ class Settings(BaseModel):
     # (ivr/core/deadline.py); longer than a controller restart.
     caller_deadline_seconds: int = Field(120, ge=5, le=3600)
     log_format: str = Field("json", pattern="^(json|console)$")
+    # The assistants' screen and admin pages (ivr/web). Only this machine by default: put a reverse proxy
+    # with TLS in front, or give a certificate and key here, before opening it to the practice's network.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=0, le=65535)  # 0: any free port (tests)
+    web_enabled: bool = True
+    web_tls_cert: Path | None = None
+    web_tls_key: Path | None = None
+    # Cookies only over HTTPS: implied by web_tls_cert; set it when a TLS proxy is in front.
+    web_secure_cookies: bool = False
+    session_idle_minutes: int = Field(60, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(12, ge=1, le=7 * 24)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.web_tls_cert is None) != (self.web_tls_key is None):
+            raise ValueError(
+                "TERUGBEL_WEB_TLS_CERT and TERUGBEL_WEB_TLS_KEY go together: set both or neither"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         """The database to use: database_url, else the SQLite file in data_dir."""
@@ -62,7 +81,8 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"TERUGBEL_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+                f"TERUGBEL_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in exc.errors()
             )
             raise SettingsError(problems) from None
 

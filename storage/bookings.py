@@ -71,23 +71,11 @@ async def book_callback(
         raise ValueError("reserved must not be negative")
     if capacity <= 0:
         return None
-    room = has_room(
-        capacity, reserved, _counter.c.ordinary, _counter.c.priority, priority=priority, greatest=greatest
-    )
-    taken_column = _counter.c.priority if priority else _counter.c.ordinary
 
     async def transaction() -> tuple[CallbackRequest | None, int | None]:
         async with sessions() as session, session.begin():
-            # Writing first matters on SQLite: the transaction then starts by taking the write lock
-            # (waiting via busy_timeout) instead of reading a snapshot that a later write could find stale.
-            await session.execute(
-                insert_ignore(session, _counter, {"practice_id": practice_id, "slot_start": slot_start})
-            )
-            taken = await session.scalar(
-                update(_counter)
-                .where(_counter.c.practice_id == practice_id, _counter.c.slot_start == slot_start, room)
-                .values({taken_column: taken_column + 1})
-                .returning(_counter.c.ordinary + _counter.c.priority)
+            taken = await take_place(
+                session, practice_id, slot_start, capacity=capacity, reserved=reserved, priority=priority
             )
             if taken is None:
                 return None, None
@@ -135,6 +123,39 @@ async def book_callback(
         call_id=call_id,
     )
     return request
+
+
+async def take_place(
+    session: AsyncSession,
+    practice_id: int,
+    slot_start: datetime,
+    *,
+    capacity: int,
+    reserved: int,
+    priority: bool,
+) -> int | None:
+    """Take one place in the slot inside the caller's transaction if the room rule allows it.
+
+    Returns the places taken in the slot afterwards, or None if it is full (nothing changed). Every way
+    into a slot goes through here, so booking and moving apply one rule with one conditional UPDATE.
+    """
+    if capacity <= 0:
+        return None
+    room = has_room(
+        capacity, reserved, _counter.c.ordinary, _counter.c.priority, priority=priority, greatest=greatest
+    )
+    taken_column = _counter.c.priority if priority else _counter.c.ordinary
+    # As a transaction's first statement this matters on SQLite: the transaction then starts by taking the
+    # write lock (waiting via busy_timeout) instead of reading a snapshot that a later write could find stale.
+    await session.execute(
+        insert_ignore(session, _counter, {"practice_id": practice_id, "slot_start": slot_start})
+    )
+    return await session.scalar(
+        update(_counter)
+        .where(_counter.c.practice_id == practice_id, _counter.c.slot_start == slot_start, room)
+        .values({taken_column: taken_column + 1})
+        .returning(_counter.c.ordinary + _counter.c.priority)
+    )
 
 
 async def release_place(

@@ -3,7 +3,8 @@
 Only requests that are over go: in a final status (done, not_reached, cancelled) and ended before the
 cutoff. A request still booked or in progress stays however old its slot, because a patient is still
 waiting for that call (issue 8, defect 7). The recordings the deleted requests point at are handed back
-so that the caller deletes the audio too (storage.recordings), after the rows are gone.
+so that the caller deletes the audio too (storage.recordings), after the rows are gone. The audit trail
+(who saw which number) is about the same patients and goes by the same cutoff.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Table, and_, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import CallbackAttempt, CallbackRequest, CallEvent, QueueEntry, SlotCounter
+from storage.models_web import AuditEntry
 from storage.retry import with_retry
 from storage.status import FINAL_STATUSES
 from storage.types import require_aware
@@ -27,6 +29,7 @@ _attempt: Table = CallbackAttempt.__table__  # type: ignore[assignment]
 _event: Table = CallEvent.__table__  # type: ignore[assignment]
 _counter: Table = SlotCounter.__table__  # type: ignore[assignment]
 _queue: Table = QueueEntry.__table__  # type: ignore[assignment]
+_audit: Table = AuditEntry.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -37,16 +40,17 @@ class Purged:
     attempts: int = 0
     queue_entries: int = 0
     events: int = 0
+    audit_entries: int = 0
     voice_note_refs: tuple[str, ...] = ()
 
     @property
     def deleted(self) -> int:
-        """Rows of patient data deleted in all (slot counters hold none and are not counted)."""
-        return self.requests + self.attempts + self.queue_entries + self.events
+        """Rows about patients deleted in all (slot counters hold no patient data and are not counted)."""
+        return self.requests + self.attempts + self.queue_entries + self.events + self.audit_entries
 
 
 async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: datetime) -> Purged:
-    """Delete requests that ended before ``cutoff`` with their attempts, and older queue entries and events.
+    """Delete requests that ended before ``cutoff`` with their attempts, and older queue/event/audit rows.
 
     Returns the counts and the ``voice_note_ref`` of every deleted request: delete those recordings
     (storage.recordings.delete_recordings) once this has returned. Counters of past slots left without
@@ -68,6 +72,7 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
             refs = await session.scalars(delete(_request).where(is_old).returning(_request.c.voice_note_ref))
             deleted_refs = list(refs)
             events = await session.execute(delete(_event).where(_event.c.at < cutoff))
+            audited = await session.execute(delete(_audit).where(_audit.c.at < cutoff))
             still_booked = exists().where(
                 and_(
                     _request.c.practice_id == _counter.c.practice_id,
@@ -80,6 +85,7 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
                 attempts=attempts.rowcount,  # type: ignore[attr-defined]
                 queue_entries=queued.rowcount,  # type: ignore[attr-defined]
                 events=events.rowcount,  # type: ignore[attr-defined]
+                audit_entries=audited.rowcount,  # type: ignore[attr-defined]
                 voice_note_refs=tuple(ref for ref in deleted_refs if ref),
             )
 
@@ -89,6 +95,7 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
         cutoff=cutoff.isoformat(),
         deleted=purged.deleted,
         requests=purged.requests,
+        audit_entries=purged.audit_entries,
         voice_notes=len(purged.voice_note_refs),
     )
     return purged

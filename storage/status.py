@@ -68,6 +68,30 @@ class AttemptOutcome(StrEnum):
     FAILED = "failed"
 
 
+class UserRole(StrEnum):
+    """What a user of the screen may do: assistants work the lists, admins also manage users and config."""
+
+    ASSISTENT = "assistent"
+    ADMIN = "admin"
+
+
+class ConfigKind(StrEnum):
+    """Which configuration file a stored version is of."""
+
+    MENU = "menu"
+    CAPACITY = "capacity"
+
+
+class HeadsetState(StrEnum):
+    """An assistant's own state for their headset, set on the screen."""
+
+    OP_DIENST = "op_dienst"
+    PAUZE = "pauze"
+    # Only callbacks, no live callers from the queue.
+    ALLEEN_TERUGBELLEN = "alleen_terugbellen"
+    AFGEMELD = "afgemeld"
+
+
 # Statuses that hold a place in a slot and that the planner and the dispatcher still work through.
 ACTIVE_STATUSES: tuple[RequestStatus, ...] = (RequestStatus.BOOKED, RequestStatus.IN_PROGRESS)
 # Statuses a request never leaves: what retention may delete once old enough.

@@ -32,6 +32,10 @@ class Media:
             self._seconds[name] = self._read(name)
         return self._seconds[name]
 
+    def forget(self, name: str) -> None:
+        """A prompt was replaced (an admin uploaded a recording): read its length again when next played."""
+        self._seconds.pop(name, None)
+
     def _read(self, name: str) -> float:
         if self._sounds_dir is None:
             return UNKNOWN_PROMPT_SECONDS

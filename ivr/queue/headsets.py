@@ -7,19 +7,11 @@ callers. States are stored (storage.headsets) so a restart keeps them; a state n
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable, Collection
 
 from ivr.live.notifier import no_notice
 from ivr.queue.order import Duty
-
-
-class HeadsetState(enum.StrEnum):
-    OP_DIENST = "op_dienst"
-    PAUZE = "pauze"
-    ALLEEN_TERUGBELLEN = "alleen_terugbellen"
-    AFGEMELD = "afgemeld"
-
+from storage.status import HeadsetState
 
 Save = Callable[[str, HeadsetState, str], Awaitable[None]]
 

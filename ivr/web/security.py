@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 # Only our own files: no inline script or style, nothing from elsewhere (the practice's network may have
 # no internet, and a CDN would see who opens the screen). Voice notes play from our own URLs.
 CSP = "; ".join(
@@ -27,19 +25,11 @@ CSP = "; ".join(
 )
 
 
-def security_headers(*, tls: bool) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """A middleware that adds the headers (HSTS only when the server itself speaks TLS)."""
+def security_headers(*, tls: bool) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """An on_response_prepare hook: every response gets the headers, streams and errors included."""
 
-    @web.middleware
-    async def add_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
-            _apply(response, tls=tls)
-            raise
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         _apply(response, tls=tls)
-        return response
 
     return add_headers
 
@@ -49,7 +39,9 @@ def _apply(response: web.StreamResponse, *, tls: bool) -> None:
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Not "no-referrer": with it a browser sends `Origin: null` on a form post, and the Origin check
+    # (ivr.web.auth) could not tell our own pages from another site. Nothing is sent to other sites.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # Pages and data are about patients: never kept by a browser cache or a proxy.

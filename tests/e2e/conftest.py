@@ -6,6 +6,7 @@ The helpers they use live in tests/e2e/helpers.py; tests import from there, neve
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,19 @@ def test_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
             check=True,
         )
     return directory
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (nothing is downloaded: the browser is given by its path)."""
+    from playwright.sync_api import sync_playwright
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        # --no-sandbox: the tests run as root, where chromium refuses its own sandbox.
+        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")
@@ -129,6 +143,8 @@ def controller_factory(
             # The demo menu offers callbacks; each test has its own database, so no test sees another's.
             "TERUGBEL_CAPACITY": str(DEMO_CAPACITY),
             "TERUGBEL_DATA_DIR": str(tmp_path / "data"),
+            # The screen on a free port: several controllers in one test never fight over it.
+            "TERUGBEL_WEB_PORT": "0",
             **env_overrides,
         }
         process = ControllerProcess(env, menu_path, tmp_path / f"controller-{len(started)}.log", ari)

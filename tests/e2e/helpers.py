@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -141,6 +142,11 @@ class ControllerProcess:
         self.wait(lambda: len(self.events(name)) >= count, seconds, what)
         return self.events(name)
 
+    def web_url(self) -> str:
+        """Where this controller serves the screen (it listens on a free port in the tests)."""
+        (listening, *_) = self.wait_event(ev.WEB_LISTENING, 1, 10)
+        return str(listening["address"])
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -155,3 +161,16 @@ class ControllerProcess:
             if name is None or item.get("event") == name:
                 out.append(item)
         return out
+
+
+def add_user(data_dir: Path, username: str, role: str, password: str) -> None:
+    """`terugbel users add`, as an admin sets up the practice (the database is made if need be)."""
+    subprocess.run(
+        [sys.executable, "-m", "ivr.cli", "users", "add", username, "--role", role, "--password-stdin"],
+        input=password + "\n",
+        env={**os.environ, "TERUGBEL_DATA_DIR": str(data_dir)},
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        check=True,
+    )

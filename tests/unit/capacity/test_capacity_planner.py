@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from capacity.config import CapacityConfig
-from capacity.planner import Booking, NoSlot, Offer, earliest_slot, slot_capacity, slots_of_day
+from capacity.planner import (
+    Booking,
+    NoSlot,
+    Offer,
+    earliest_slot,
+    slot_capacity,
+    slots_of_day,
+    slots_with_room,
+)
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = dt.date(2027, 4, 19)  # an ordinary week: no holidays Monday 19 .. Sunday 25 April 2027
@@ -244,3 +252,22 @@ def test_priority_booking_in_the_reserve_leaves_room_for_an_ordinary_caller() ->
     bookings = [Booking(ten, priority=True), Booking(ten)]
     assert earliest_slot(cfg, bookings, now) == Offer(ten, at(MONDAY, "10:15"), remaining=0)
     assert offered(earliest_slot(cfg, [*bookings, Booking(ten)], now)) == at(MONDAY, "10:15")
+
+
+def test_slots_with_room_leave_out_started_and_full_slots() -> None:
+    """Moving by hand lists the day's slots not yet begun that still have room, with what remains."""
+    cfg = config()
+    full_1015 = [Booking(at(MONDAY, "10:15"))] * slot_capacity(cfg, at(MONDAY, "10:15"))
+    one_at_1030 = [Booking(at(MONDAY, "10:30"))]
+    offers = slots_with_room(cfg, full_1015 + one_at_1030, MONDAY, at(MONDAY, "10:05"))
+    starts = [o.slot_start for o in offers]
+    assert at(MONDAY, "10:00") not in starts  # begun
+    assert at(MONDAY, "10:15") not in starts  # full
+    assert starts[0] == at(MONDAY, "10:30")
+    assert offers[0].remaining == slot_capacity(cfg, at(MONDAY, "10:30")) - 2
+    assert len(starts) == len(slots_of_day(cfg, MONDAY)) - 2
+
+
+def test_slots_with_room_on_a_closed_day_are_none() -> None:
+    """A holiday has no slots to move to."""
+    assert slots_with_room(config(), [], KONINGSDAG, at(KONINGSDAG, "07:00")) == []

@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[3]
 STREAM_EVENTS = frozenset({ev.ARI_CONNECTED, ev.ARI_DISCONNECTED})
 # Logged by the process around everything (ivr.app._main/serve), which a unit test does not run as a whole:
 # tests/e2e/test_controller_lifecycle.py waits on them against the real process.
-PROCESS_EVENTS = frozenset({ev.CONTROLLER_STARTING, ev.CONTROLLER_STOPPED})
+# Logged by the process around the calls (start, stop, the screen), seen in the e2e tests themselves.
+PROCESS_EVENTS = frozenset({ev.CONTROLLER_STARTING, ev.CONTROLLER_STOPPED, ev.WEB_LISTENING})
 ONE_PLACE_PER_QUARTER = CapacityConfig.model_validate(
     {
         "calls_per_assistant_per_hour": 4,

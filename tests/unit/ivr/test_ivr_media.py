@@ -64,3 +64,14 @@ def test_a_stored_recording_plays_as_it_is_with_the_longest_recording_as_bound(t
     assert media.uri(name) == name
     assert media.seconds(name) == LONGEST_RECORDING_SECONDS
     assert media.uri("welkom") == "sound:/var/lib/terugbel/sounds/welkom"
+
+
+def test_a_replaced_prompt_is_measured_again_after_forget(tmp_path: Path) -> None:
+    """The length is kept once read; after a replaced prompt is forgotten, the new length counts."""
+    write_wav(tmp_path / "welkom.wav", 7.0)
+    media = media_in(tmp_path)
+    assert media.seconds("welkom") == pytest.approx(7.0)
+    write_wav(tmp_path / "welkom.wav", 2.0)
+    assert media.seconds("welkom") == pytest.approx(7.0)
+    media.forget("welkom")
+    assert media.seconds("welkom") == pytest.approx(2.0)

@@ -16,10 +16,13 @@ from structlog.testing import capture_logs
 from ivr import log_events as ev
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.retention import EVERY, purge_forever, purge_once
+from storage.accounts import create_user
 from storage.bookings import book_callback
 from storage.db import make_engine, session_factory
+from storage.logins import create_session, hash_token, login_failures, record_login_attempt
 from storage.migrate import upgrade
 from storage.models import CallbackRequest
+from storage.models_web import WebSession
 from storage.retention import purge_older_than
 from tests.fakes.db import RealWorkDatabase
 from tests.fakes.loop import current
@@ -148,3 +151,44 @@ async def test_the_purge_runs_every_six_hours_and_survives_an_unavailable_databa
         assert controller_purges(logs) == 2
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_expired_sessions_and_old_login_attempts_go_with_the_purge(store: Store) -> None:
+    """A session past its expiry and login attempts older than 30 days are deleted; live ones stay."""
+    argon = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+    with current().real_work():
+        user = await create_user(
+            store.db.sessions,
+            username="anna",
+            password_hash=argon,
+            role="assistent",
+            created_by=None,
+            now=NOW,
+        )
+        for token, at in (("old", NOW - dt.timedelta(days=1)), ("new", NOW)):
+            await create_session(
+                store.db.sessions,
+                token_hash=hash_token(token),
+                user_id=user.id,
+                csrf_token="c",
+                address="192.0.2.1",
+                now=at,
+                idle_timeout=dt.timedelta(hours=1),
+                absolute_timeout=dt.timedelta(hours=12),
+            )
+        for days in (31, 29):
+            await record_login_attempt(
+                store.db.sessions,
+                username="anna",
+                address="192.0.2.1",
+                succeeded=False,
+                at=NOW - dt.timedelta(days=days),
+            )
+    await store.purge()
+    with current().real_work():
+        async with store.db.sessions() as session:
+            assert list(await session.scalars(select(WebSession.id))) == [hash_token("new")]
+        failures = await login_failures(
+            store.db.sessions, username="anna", address="x", since=NOW - dt.timedelta(days=40)
+        )
+    assert failures.username == 1

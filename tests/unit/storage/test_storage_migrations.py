@@ -12,12 +12,13 @@ from sqlalchemy import Boolean, Integer, String, column, inspect, select, table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+import storage.models_web  # noqa: F401  (the screen's tables are part of Base.metadata)
 from storage.db import make_engine, session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base, CallbackAttempt, CallbackRequest
 from storage.types import UTCDateTime
 
-EXPECTED_TABLES = {
+PATIENT_TABLES = {
     "practice",
     "callback_request",
     "callback_attempt",
@@ -25,6 +26,9 @@ EXPECTED_TABLES = {
     "slot_counter",
     "queue_entry",
 }
+# 0004: the screen and the admin pages.
+WEB_TABLES = {"web_user", "web_session", "login_attempt", "audit_entry", "config_version", "headset_state"}
+EXPECTED_TABLES = PATIENT_TABLES | WEB_TABLES
 SLOT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 # The 0001 columns only: the models already describe the newer schema.
@@ -76,6 +80,20 @@ async def test_upgrade_creates_the_query_indexes(database_url: str) -> None:
         "uq_callback_request_phone_in_progress",
         "ix_queue_entry_practice_id_status_rank_arrived_at",
     } <= names
+
+
+async def test_downgrade_to_0003_drops_only_the_screens_tables(database_url: str) -> None:
+    """0004 rolls back to the patient tables alone and applies again to the schema the models describe."""
+    await upgrade(database_url)
+    await _downgrade(database_url, "0003")
+    tables = await _inspect(database_url, lambda c: set(inspect(c).get_table_names()))
+    assert tables == PATIENT_TABLES | {"alembic_version"}
+    await upgrade(database_url)
+    diff = await _inspect(
+        database_url,
+        lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata),
+    )
+    assert diff == []
 
 
 async def test_upgrade_twice_is_harmless(database_url: str) -> None:

@@ -1,0 +1,185 @@
+"""The assistants' screen in a real browser (Debian's chromium), beside real SIP calls, headsets and Asterisk.
+
+Every wait goes through `phones.wait`, which keeps the SIP stack running while it looks at the page: a
+browser wait that blocked the thread would leave the phones deaf.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pjsua2 as pj
+import pytest
+import yaml
+
+from ivr import log_events as ev
+from tests.e2e.helpers import add_user, always_open, demo_menu
+from tests.e2e.sip import Headset, Incoming, Phones
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "een lang wachtwoord"
+CONFIRM = "2"
+
+
+def screen_menu() -> dict[str, Any]:
+    """The demo practice: one assistant doing everything, short prompts, the keep-place offer at once."""
+    menu = always_open(demo_menu())
+    menu["headsets"] = {"assistent1": {"name": "Assistente 1", "duties": ["live", "callbacks"]}}
+    menu["spoed"]["headsets"] = ["assistent1"]
+    menu["menu"].update(prompt="kort_welkom", timeout=3, retries=1)
+    menu["menu"]["options"]["4"].update(voice_note=False, timeout=4)
+    menu["menu"]["options"]["5"].update(
+        prompt=None, keep_place_after_seconds=0, announce_every=10, ring_seconds=20
+    )
+    menu["callbacks"] = {"headset_ring_seconds": 20, "patient_ring_seconds": 10, "max_attempts": 2}
+    return menu
+
+
+def every_quarter() -> dict[str, Any]:
+    every_day = [{"start": "00:00", "end": "24:00", "assistants": 1}]
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    return {
+        "timezone": "Europe/Amsterdam",
+        "calls_per_assistant_per_hour": 8,
+        "slot_minutes": 15,
+        "blocks": dict.fromkeys(days, every_day),
+        "closed_windows": [],
+        "public_holidays": False,
+        "min_lead_minutes": 0,
+        "horizon_days": 2,
+    }
+
+
+@pytest.fixture
+def practice(controller_factory, tmp_path: Path):
+    """The controller with its screen, an assistant and an admin account."""
+    data = tmp_path / "data"
+    add_user(data, "anna", "assistent", PASSWORD)
+    add_user(data, "beheer", "admin", PASSWORD)
+    capacity = tmp_path / "capacity.yaml"
+    capacity.write_text(yaml.safe_dump(every_quarter()))
+    return controller_factory(screen_menu(), TERUGBEL_CAPACITY=str(capacity), TERUGBEL_DATA_DIR=str(data))
+
+
+@pytest.fixture
+def page(browser, practice):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=practice.web_url())
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page: Any, username: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")  # the keyboard alone: no mouse needed
+    page.wait_for_url("**/")
+
+
+def count(page: Any, selector: str) -> int:
+    return page.locator(selector).count()
+
+
+def text(page: Any, selector: str) -> str:
+    return page.locator(selector).inner_text() if count(page, selector) else ""
+
+
+def rung_for(account: Headset, number: str) -> list[Incoming]:
+    return [i for i in account.incoming if number in i.remote_uri or number in i.local_uri]
+
+
+def test_a_booked_call_appears_live_and_afgehandeld_moves_it(
+    phones: Phones, practice, page, tmp_path: Path
+) -> None:
+    """A real call books a callback; the open screen shows the row without reloading; Afgehandeld moves it."""
+    log_in(page, "anna")
+    phones.wait(lambda: "0 open" in text(page, "#counts"), 10, "the empty list to load")
+    number = "0612000070"
+    call = phones.call_practice(phones.patient(number))
+    call.press("4")
+    practice.wait_event(ev.CALLBACK_OFFERED, 1, 40)
+    call.press(CONFIRM)
+    practice.wait_event(ev.CALLBACK_CONFIRMED, 1, 20)
+    # Within a second of the confirmation (the stream, not a reload or the 30 s refresh).
+    phones.wait(lambda: count(page, "#groups tr.row") == 1, 1.5, "the booked row to appear")
+    row = page.locator("#groups tr.row").first
+    assert "******70" in row.inner_text() and number not in page.content()
+    assert "telefoon" in row.inner_text()
+    page.screenshot(path=str(tmp_path / "screen-booked.png"))
+
+    row.locator("button.done").click()
+    phones.wait(lambda: count(page, "#finished tr.row") == 1, 3, "the row to move to afgehandeld")
+    assert count(page, "#groups tr.row") == 0
+    page.locator("#finished-box summary").click()
+    assert "afgehandeld" in text(page, "#finished")
+    call.hang_up()
+
+
+def test_kept_place_bel_nu_rings_the_headset_first_and_spoed_shows_on_top(
+    phones: Phones, headsets, practice, page, tmp_path: Path
+) -> None:
+    """A kept place waits on the screen; Bel nu rings the headset, then the patient; spoed shows on top."""
+    assistant = headsets["assistent1"]
+    log_in(page, "anna")
+    phones.wait(lambda: count(page, "#headset-assistent1 select") == 1, 10, "the headsets to show")
+    page.select_option("#headset-assistent1 select", "pauze")
+    phones.wait(lambda: "pauze" in text(page, "#message"), 5, "the pause to be stored")
+
+    number = "0612000071"
+    patient = phones.patient(number)
+    call = phones.call_practice(patient)
+    call.press("5")
+    practice.wait_event(ev.QUEUE_JOINED, 1, 20)
+    phones.wait(lambda: count(page, "#waiting li") == 1, 3, "the caller in the queue on the screen")
+    practice.wait_event(ev.QUEUE_ANNOUNCED, 1, 20)
+    heard = call.rtp_packets_received()
+    phones.wait_rtp(call, heard + 100, 10, "the announcement to play")
+    call.press("5")
+    practice.wait_event(ev.QUEUE_PLACE_KEPT, 1, 30)
+    call.hang_up()
+    phones.wait(lambda: count(page, "#kept li") == 1, 3, "the kept place on the screen")
+    assert count(page, "#waiting li") == 0
+    assert not rung_for(assistant, number), "a paused headset was given the kept place"
+
+    # Spoed rings past every pause; the screen puts it on top while it rings.
+    spoed_caller = phones.call_practice(phones.patient("0612000072"))
+    spoed_caller.press("1")
+    phones.wait(lambda: page.locator("#spoed").is_visible(), 5, "the spoed banner")
+    assert "SPOED" in text(page, "#spoed") and "******72" in text(page, "#spoed")
+    page.screenshot(path=str(tmp_path / "screen-spoed.png"))
+    spoed_caller.hang_up()
+    phones.wait(lambda: not page.locator("#spoed").is_visible(), 10, "the banner to go once spoed ends")
+    phones.wait(
+        lambda: all(i.call.state == "disconnected" for i in assistant.incoming), 10, "the spoed ring to stop"
+    )
+    assistant.incoming.clear()
+
+    page.select_option("#my-headset", "assistent1")
+    button = page.locator("#groups tr.row button.call-now").first
+    phones.wait(lambda: button.is_enabled(), 3, "Bel nu to be possible for the kept place")
+    button.click()
+    phones.wait(lambda: rung_for(assistant, number), 20, "the assistant's headset to ring first")
+    assert not patient.incoming, "the patient was dialled before the assistant answered"
+    phones.wait(
+        lambda: "wordt gebeld door assistent1" in text(page, "#groups"), 3, "the row to show who calls"
+    )
+    assistant.answer(number)
+    phones.wait(lambda: patient.incoming, 30, "the patient to be dialled after the assistant answered")
+    for incoming in rung_for(assistant, number):
+        try:
+            incoming.call.hangup(pj.CallOpParam(True))
+        except pj.Error:
+            pass
+
+
+def test_an_assistant_cannot_open_the_admin_pages(page) -> None:
+    """The menu and users pages are refused to an assistant, and her screen has no links to them."""
+    log_in(page, "anna")
+    assert count(page, 'nav a[href="/beheer/menu"]') == 0
+    response = page.goto("/beheer/menu")
+    assert response is not None and response.status == 403
+    response = page.goto("/beheer/gebruikers")
+    assert response is not None and response.status == 403
