@@ -183,3 +183,30 @@ def test_an_assistant_cannot_open_the_admin_pages(page) -> None:
     assert response is not None and response.status == 403
     response = page.goto("/beheer/gebruikers")
     assert response is not None and response.status == 403
+
+
+def test_a_broken_menu_upload_shows_the_line_and_the_running_menu_stays(
+    phones: Phones, practice, page, tmp_path: Path
+) -> None:
+    """A menu upload with a wrong value: the page names its line; the file and the calls keep the old menu."""
+    log_in(page, "beheer")
+    page.goto("/beheer/menu")
+    running = practice.menu_path.read_text()
+    lines = running.splitlines()
+    wrong = next(n for n, line in enumerate(lines, start=1) if line.strip().startswith("timeout:"))
+    lines[wrong - 1] = lines[wrong - 1].split(":")[0] + ": drie seconden"
+    broken = tmp_path / "nieuw-menu.yaml"
+    broken.write_text("\n".join(lines) + "\n")
+    page.set_input_files("#bestand", str(broken))
+    page.click("text=Uploaden en controleren")
+    page.wait_for_selector("#problemen li")
+    problem = page.locator("#problemen li").first
+    assert problem.get_attribute("data-line") == str(wrong)
+    assert f"regel {wrong}:" in problem.inner_text() and "timeout" in problem.inner_text()
+    page.screenshot(path=str(tmp_path / "admin-error.png"), full_page=True)
+    assert practice.menu_path.read_text() == running
+    # The menu that runs is still the old one: a caller still gets the callback offer behind key 4.
+    call = phones.call_practice(phones.patient("0612000073"))
+    call.press("4")
+    practice.wait_event(ev.CALLBACK_OFFERED, 1, 40)
+    call.hang_up()
