@@ -6,7 +6,9 @@ their names in ivr.log_events, the same constants the code logs.
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import datetime as dt
 import json
 import os
 import signal
@@ -16,12 +18,16 @@ import time
 import urllib.error
 import urllib.request
 from base64 import b64encode
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ivr import log_events as ev
+from storage.bookings import book_callback
+from storage.db import make_engine, session_factory
+from storage.practices import ensure_practice
 
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX = REPO / "scripts" / "asterisk-sandbox"
@@ -174,3 +180,35 @@ def add_user(data_dir: Path, username: str, role: str, password: str) -> None:
         capture_output=True,
         check=True,
     )
+
+
+PRACTICE_SLUG = "huisartsenpraktijk-de-linde"  # the demo menu's practice.id
+
+
+def book_due(tmp_path: Path, phone: str, slot_start: dt.datetime) -> int:
+    """A booked callback for `phone` at `slot_start`, stored in the controller's database like an offer."""
+
+    async def book() -> int:
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'terugbel.sqlite3'}")
+        try:
+            sessions = session_factory(engine)
+            practice = await ensure_practice(
+                sessions, slug=PRACTICE_SLUG, name="Huisartsenpraktijk De Linde", number="0201234567"
+            )
+            request = await book_callback(
+                sessions,
+                practice_id=practice.id,
+                slot_start=slot_start,
+                slot_end=slot_start + dt.timedelta(minutes=15),
+                capacity=10,
+                phone=phone,
+                number_source="caller_id",
+            )
+            assert request is not None
+            return request.id
+        finally:
+            await engine.dispose()
+
+    # In a thread of its own: once Playwright's sync API is up, this thread has an event loop running.
+    with ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, book()).result()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sqlite3
 import time
@@ -13,15 +12,10 @@ import pjsua2 as pj
 import pytest
 
 from ivr import log_events as ev
-from storage.bookings import book_callback
-from storage.db import make_engine, session_factory
-from storage.practices import ensure_practice
-from tests.e2e.helpers import always_open, demo_menu
+from tests.e2e.helpers import always_open, book_due, demo_menu
 from tests.e2e.sip import Headset, Incoming, Phones
 
 pytestmark = pytest.mark.e2e
-
-PRACTICE_SLUG = "huisartsenpraktijk-de-linde"
 
 
 def one_assistant_menu(**callbacks: Any) -> dict[str, Any]:
@@ -45,33 +39,6 @@ def one_assistant_menu(**callbacks: Any) -> dict[str, Any]:
 
 def database(tmp_path: Path) -> sqlite3.Connection:
     return sqlite3.connect(tmp_path / "data" / "terugbel.sqlite3")
-
-
-def book_due(tmp_path: Path, phone: str, slot_start: dt.datetime) -> int:
-    """A booked callback for `phone` at `slot_start`, stored in the controller's database like an offer."""
-
-    async def book() -> int:
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'terugbel.sqlite3'}")
-        try:
-            sessions = session_factory(engine)
-            practice = await ensure_practice(
-                sessions, slug=PRACTICE_SLUG, name="Huisartsenpraktijk De Linde", number="0201234567"
-            )
-            request = await book_callback(
-                sessions,
-                practice_id=practice.id,
-                slot_start=slot_start,
-                slot_end=slot_start + dt.timedelta(minutes=15),
-                capacity=10,
-                phone=phone,
-                number_source="caller_id",
-            )
-            assert request is not None
-            return request.id
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(book())
 
 
 def rung_for(account: Headset, number: str) -> list[Incoming]:

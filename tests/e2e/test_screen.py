@@ -6,6 +6,7 @@ browser wait that blocked the thread would leave the phones deaf.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from ivr import log_events as ev
-from tests.e2e.helpers import add_user, always_open, demo_menu
+from tests.e2e.helpers import add_user, always_open, book_due, demo_menu
 from tests.e2e.sip import Headset, Incoming, Phones
 
 pytestmark = pytest.mark.e2e
@@ -210,3 +211,26 @@ def test_a_broken_menu_upload_shows_the_line_and_the_running_menu_stays(
     call.press("4")
     practice.wait_event(ev.CALLBACK_OFFERED, 1, 40)
     call.hang_up()
+
+
+def test_a_late_callback_stands_out_and_an_early_one_cannot_be_called(
+    phones: Phones, headsets, practice, page, tmp_path: Path
+) -> None:
+    """A promise 30 minutes old is marked late and callable; one due in an hour has Bel nu disabled."""
+    log_in(page, "anna")
+    phones.wait(lambda: count(page, "#headset-assistent1 select") == 1, 10, "the headsets to show")
+    page.select_option("#headset-assistent1 select", "pauze")  # nobody calls them before we look
+    phones.wait(lambda: "pauze" in text(page, "#message"), 5, "the pause to be stored")
+    now = dt.datetime.now(dt.UTC)
+    late = book_due(tmp_path, "0612000074", now - dt.timedelta(minutes=30))
+    early = book_due(tmp_path, "0612000075", now + dt.timedelta(minutes=60))
+    page.reload()  # booked behind the controller's back (as a second controller would): no notice came
+    phones.wait(lambda: count(page, "#groups tr.row") == 2, 5, "both rows")
+    late_row = page.locator(f"#row-{late}")
+    assert "late" in (late_row.get_attribute("class") or "")
+    assert "te laat" in late_row.inner_text()
+    assert late_row.locator("button.call-now").is_enabled()
+    early_row = page.locator(f"#row-{early}")
+    assert "late" not in (early_row.get_attribute("class") or "")
+    assert early_row.locator("button.call-now").is_disabled()
+    page.screenshot(path=str(tmp_path / "screen-late.png"))
