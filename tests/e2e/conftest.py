@@ -6,13 +6,11 @@ The helpers they use live in tests/e2e/helpers.py; tests import from there, neve
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pjsua2 as pj
 import pytest
 import yaml
 
@@ -68,19 +66,6 @@ def test_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (nothing is downloaded: the browser is given by its path)."""
-    from playwright.sync_api import sync_playwright
-
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as playwright:
-        # --no-sandbox: the tests run as root, where chromium refuses its own sandbox.
-        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
 def phones() -> Iterator[Phones]:
     phones = Phones()
     phones.start()
@@ -95,29 +80,16 @@ def headsets(phones: Phones, asterisk_env: dict[str, str]) -> dict[str, Headset]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_headsets(request: pytest.FixtureRequest) -> None:
-    """Every test starts with idle headsets: calls left over from the test before are ended first."""
-    if "headsets" not in request.fixturenames:
+def _no_calls_left(request: pytest.FixtureRequest) -> None:
+    """Every test with phones starts with none up: calls an earlier test left (ringing headsets, patients
+    on hold) are ended first, and headsets answer only when the test says so."""
+    if "phones" not in request.fixturenames and "headsets" not in request.fixturenames:
         return
     phones: Phones = request.getfixturevalue("phones")
-    headsets = request.getfixturevalue("headsets")
-    for headset in headsets.values():
-        headset.auto_answer = False
-        for incoming in headset.incoming:
-            if incoming.call.state != "disconnected":
-                try:
-                    incoming.call.hangup(pj.CallOpParam(True))
-                except pj.Error:
-                    pass
-    phones.pump(0.3)  # let INVITEs and CANCELs still in flight from the previous test arrive
-    left = [(h.name, i) for h in headsets.values() for i in h.incoming]
-    try:
-        phones.wait(lambda: all(i.call.state == "disconnected" for _, i in left), 10, "calls left to end")
-    except AssertionError:
-        stuck = [(name, i.remote_uri, i.call.state) for name, i in left if i.call.state != "disconnected"]
-        raise AssertionError(f"calls left from the previous test did not end: {stuck}") from None
-    for headset in headsets.values():
-        headset.incoming.clear()
+    phones.end_calls()
+    if "headsets" in request.fixturenames:
+        for headset in request.getfixturevalue("headsets").values():
+            headset.auto_answer = False
 
 
 @pytest.fixture

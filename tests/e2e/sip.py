@@ -304,9 +304,43 @@ class Phones:
         call = PatientCall(patient)
         self.keep(call)
         call.makeCall(PRACTICE_URI, pj.CallOpParam(True))
+        if call.state == "new":
+            call.state = "calling"  # placed: something to end if the test leaves it
         if wait_answer:
             self.wait(lambda: call.state == "confirmed", 10, "the practice to answer")
         return call
+
+    def end_calls(self, seconds: float = 10) -> None:
+        """End every call still up from an earlier test (patients' calls, headsets ringing) and wait for it.
+
+        A test that stops the controller leaves Asterisk's fallback ringing headsets; each ringing call
+        holds one of pjsua's call slots (maxCalls), and a later test's first call was refused with
+        PJ_ETOOMANY until they timed out. Every test starts with no call up instead.
+        """
+        self._hang_up(self._open_calls())
+        self.pump(0.3)  # INVITEs and CANCELs still in flight arrive
+        left = self._open_calls()
+        self._hang_up(left)
+        self.wait(
+            lambda: all(c.state == "disconnected" for c in left), seconds, "calls of earlier tests to end"
+        )
+        for obj in self._objects:
+            if isinstance(obj, Headset):
+                obj.incoming.clear()
+
+    def _open_calls(self) -> list[pj.Call]:
+        calls: list[pj.Call] = [o for o in self._objects if isinstance(o, PatientCall)]
+        calls += [i.call for o in self._objects if isinstance(o, Headset) for i in o.incoming]
+        # "new": a call that was never placed (its makeCall failed) has nothing to end.
+        return [c for c in calls if c.state not in ("disconnected", "new")]
+
+    @staticmethod
+    def _hang_up(calls: list[pj.Call]) -> None:
+        for call in calls:
+            try:
+                call.hangup(pj.CallOpParam(True))
+            except pj.Error:
+                pass  # it ended meanwhile
 
     def pump(self, seconds: float) -> None:
         end = time.monotonic() + seconds

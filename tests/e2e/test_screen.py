@@ -7,6 +7,8 @@ browser wait that blocked the thread would leave the phones deaf.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,23 @@ def every_quarter() -> dict[str, Any]:
         "min_lead_minutes": 0,
         "horizon_days": 2,
     }
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (nothing is downloaded: the browser is given by its path).
+
+    Module-scoped, not session: Playwright's sync API keeps an event loop running in this thread while it
+    is up, and the asyncio tests that run after this module need the thread without one.
+    """
+    from playwright.sync_api import sync_playwright
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        # --no-sandbox: the tests run as root, where chromium refuses its own sandbox.
+        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
