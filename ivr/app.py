@@ -52,6 +52,7 @@ from ivr.queue.wait import Queue
 from ivr.queue.waiting import WaitingCallers
 from ivr.retention import purge_forever
 from ivr.settings import Settings
+from ivr.trace import CallTrace
 from ivr.web.context import WebContext, WebSettings
 from ivr.web.server import start_web, tls_context
 from prompts.build import build_prompts
@@ -154,11 +155,14 @@ async def serve(
     notifier = Notifier()
     live = LiveStatus()
     headset_states = HeadsetStates(save=headset_saver(db, registry, clock), notify=notifier.publish)
+    # One trace for the whole process: events of calls in any active period go through one buffer.
+    trace = CallTrace(db, registry, clock)
     callbacks = CallbackStore(
         db,
         registry,
         (lambda: capacity.current) if capacity is not None else no_capacity,
         notify=notifier.publish,
+        trace=trace,
     )
     queue_store = QueueStore(db, registry)
     ari = AriClient(
@@ -171,7 +175,9 @@ async def serve(
     media = Media(lambda name: catalog.media_uri(name, sounds_dir), settings.sounds_dir)
 
     async def activate() -> None:
-        await _act(settings, menus, ari, media, db, callbacks, queue_store, notifier, headset_states, live)
+        await _act(
+            settings, menus, ari, media, db, callbacks, queue_store, notifier, headset_states, live, trace
+        )
 
     supervisor = Supervisor(lease_for(url, practice.id, settings.data_dir), activate)
     background = [
@@ -183,6 +189,7 @@ async def serve(
     background.append(
         asyncio.create_task(_load_headset_states(db, registry, headset_states), name="headset-states")
     )
+    trace.start()
     log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
     web_runner = None
     if settings.web_enabled:
@@ -215,7 +222,9 @@ async def serve(
         await supervisor.run()
     finally:
         # Everything that could still use the ARI session or a database connection ends first, so
-        # closing them raises nothing in a task that is still running.
+        # closing them raises nothing in a task that is still running. The calls have ended (or been
+        # detached) by now: their last events are written, within a short deadline.
+        await trace.stop()
         for job in background:
             job.cancel()
         await asyncio.gather(*background, return_exceptions=True)
@@ -249,6 +258,7 @@ def assemble(
     db: Database,
     callbacks: CallbackStore,
     queue_store: QueueStore,
+    trace: CallTrace,
     config: Callable[[], PracticeConfig],
     clock: Callable[[], datetime],
     app: str,
@@ -273,10 +283,16 @@ def assemble(
         states=headset_states,
         notify=notify,
     )
-    queue = Queue(dispatcher, queue_store, clock)
-    flows = MenuFlows(config, outbound_template, callbacks, queue, clock)
+    queue = Queue(dispatcher, queue_store, clock, trace)
+    flows = MenuFlows(config, outbound_template, callbacks, queue, clock, trace)
     controller = Controller(
-        ari, app=app, media=media, flows=flows, deadline_seconds=deadline_seconds, notify=notify
+        ari,
+        app=app,
+        media=media,
+        flows=flows,
+        trace=trace,
+        deadline_seconds=deadline_seconds,
+        notify=notify,
     )
     dial = DialOutContext(
         ari=ari,
@@ -288,6 +304,7 @@ def assemble(
         outbound_template=outbound_template,
         clock=clock,
         calls=controller.calls,
+        trace=trace,
     )
     reconciler = Reconciler(controller, WaitingCallers(queue_store, dispatcher), clock)
     started = False
@@ -320,6 +337,7 @@ async def _act(
     notifier: Notifier,
     headset_states: HeadsetStates,
     live: LiveStatus,
+    trace: CallTrace,
 ) -> None:
     """One active period: a fresh controller on the ARI websocket, until the lease is lost or we stop."""
     active = assemble(
@@ -328,6 +346,7 @@ async def _act(
         db=db,
         callbacks=callbacks,
         queue_store=queue_store,
+        trace=trace,
         config=lambda: menus.current,  # read anew each time: a valid menu change applies to the next call
         clock=clock,
         app=settings.app,

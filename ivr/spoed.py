@@ -10,7 +10,9 @@ rings every headset and the overflow with Asterisk's own Dial.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable
 
 import structlog
 
@@ -18,9 +20,11 @@ from dialplan.schema import PracticeConfig
 from ivr import log_events as ev
 from ivr import sounds
 from ivr.connect.ring import RingPlan, RingResult, Target, ring_and_bridge
-from ivr.core.call import Call, quietly
+from ivr.core.call import Call, CallGone, quietly
 from ivr.core.fallback import SendToFallback
 from ivr.timing import deadline, now
+from ivr.trace import CallTrace
+from storage.call_events import EventKind, SpoedEnd
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +72,62 @@ class _FailedRounds:
         await self.call.wait_digit(pause, allowed=())
 
 
-async def run_spoed(call: Call, cfg: PracticeConfig, *, outbound_template: str) -> None:
+class _SpoedTrace:
+    """Spoed's steps in the call trace: the time to a person is what the LHV norm (30 s) measures."""
+
+    def __init__(self, trace: CallTrace, call: Call, route: str, headsets: int) -> None:
+        self.trace = trace
+        self.call_id = call.call_id
+        self.started = trace.record(call.call_id, EventKind.SPOED_STARTED, route=route, headsets=headsets)
+        self.overflows = 0
+        self.answered = False
+        self.ended = False
+
+    def overflowed(self) -> None:
+        self.overflows += 1
+        self.trace.record(
+            self.call_id,
+            EventKind.SPOED_OVERFLOWED,
+            round=self.overflows,
+            seconds=self.trace.seconds_since(self.started),
+        )
+
+    def answered_by(self, label: str) -> None:
+        self.answered = True
+        self.trace.record(
+            self.call_id,
+            EventKind.SPOED_ANSWERED,
+            by=label,
+            seconds=self.trace.seconds_since(self.started),
+            overflowed=self.overflows > 0,
+        )
+
+    def given_up(self, reason: SpoedEnd) -> None:
+        if not (self.answered or self.ended):
+            self.ended = True
+            self.trace.record(
+                self.call_id,
+                EventKind.SPOED_GIVEN_UP,
+                reason=reason,
+                seconds=self.trace.seconds_since(self.started),
+            )
+
+    async def watch(self, ringing: Awaitable[None]) -> None:
+        """Run the ringing; however it ends without a person, say why."""
+        try:
+            await ringing
+        except CallGone:
+            self.given_up(SpoedEnd.HUNG_UP)
+            raise
+        except SendToFallback:
+            self.given_up(SpoedEnd.FALLBACK)
+            raise
+        except asyncio.CancelledError:
+            self.given_up(SpoedEnd.CONTROLLER_STOPPED)
+            raise
+
+
+async def run_spoed(call: Call, cfg: PracticeConfig, *, outbound_template: str, trace: CallTrace) -> None:
     """Ring the headsets (then the overflow number, in turns) until the patient is bridged or hangs up."""
     spoed = cfg.spoed
     headsets = headset_targets(list(spoed.headsets or cfg.headsets))
@@ -76,9 +135,10 @@ async def run_spoed(call: Call, cfg: PracticeConfig, *, outbound_template: str) 
     give_up = deadline(SPOED_GIVE_UP_SECONDS)
     rounds = _FailedRounds(call, "spoed")
     log.info(ev.SPOED_STARTED, headsets=len(headsets), strategy=spoed.strategy)
+    traced = _SpoedTrace(trace, call, "practice", len(headsets))
     call.spoed(since=dt.datetime.now(dt.UTC))
     try:
-        await _ring_until_answered(call, cfg, headsets, overflow, rounds, give_up)
+        await traced.watch(_ring_until_answered(call, cfg, headsets, overflow, rounds, give_up, traced))
     finally:
         call.spoed(since=None)
 
@@ -90,6 +150,7 @@ async def _ring_until_answered(
     overflow: Target,
     rounds: _FailedRounds,
     give_up: float,
+    traced: _SpoedTrace,
 ) -> None:
     spoed = cfg.spoed
     first = True
@@ -103,36 +164,46 @@ async def _ring_until_answered(
                 ring_seconds=spoed.ring_seconds,
                 total_seconds=spoed.overflow_after,
                 prompt=spoed.prompt if first else None,
+                on_answer=traced.answered_by,
             ),
         )
         first = False
         if to_headsets is RingResult.BRIDGED:
             return
         log.warning(ev.SPOED_OVERFLOW, after_seconds=spoed.overflow_after)
-        plan = RingPlan(targets=[overflow], total_seconds=OVERFLOW_RING_SECONDS)
+        traced.overflowed()
+        plan = RingPlan(targets=[overflow], total_seconds=OVERFLOW_RING_SECONDS, on_answer=traced.answered_by)
         if await ring_and_bridge(call, plan) is RingResult.BRIDGED:
             return
         await rounds.end()
     log.error(ev.SPOED_NOBODY, seconds=SPOED_GIVE_UP_SECONDS)
+    traced.given_up(SpoedEnd.NOBODY_ANSWERED)
     await call.play([sounds.NIEMAND_BEREIKBAAR], interrupt=())
     await call.hangup()
 
 
-async def run_huisartsenpost(call: Call, cfg: PracticeConfig, *, outbound_template: str) -> None:
+async def run_huisartsenpost(
+    call: Call, cfg: PracticeConfig, *, outbound_template: str, trace: CallTrace
+) -> None:
     """Outside opening hours spoed goes to the huisartsenpost (HAP) instead of the headsets."""
     target = outside_target(outbound_template, cfg.outside_hours.huisartsenpost, "huisartsenpost")
     log.info(ev.HUISARTSENPOST)
+    traced = _SpoedTrace(trace, call, "huisartsenpost", 0)
+    await traced.watch(_ring_huisartsenpost(call, target, cfg.outside_hours.spoed_prompt, traced))
+
+
+async def _ring_huisartsenpost(call: Call, target: Target, prompt: str | None, traced: _SpoedTrace) -> None:
     give_up = deadline(SPOED_GIVE_UP_SECONDS)
     rounds = _FailedRounds(call, "huisartsenpost")
-    prompt: str | None = cfg.outside_hours.spoed_prompt
     while now() < give_up:
         rounds.start()
-        result = await ring_and_bridge(
-            call, RingPlan(targets=[target], total_seconds=OVERFLOW_RING_SECONDS, prompt=prompt)
+        plan = RingPlan(
+            targets=[target], total_seconds=OVERFLOW_RING_SECONDS, prompt=prompt, on_answer=traced.answered_by
         )
         prompt = None
-        if result is RingResult.BRIDGED:
+        if await ring_and_bridge(call, plan) is RingResult.BRIDGED:
             return
         await rounds.end()
+    traced.given_up(SpoedEnd.NOBODY_ANSWERED)
     await call.play([sounds.NIEMAND_BEREIKBAAR], interrupt=())
     await call.hangup()

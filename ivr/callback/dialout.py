@@ -31,7 +31,9 @@ from ivr.core.registry import CallRegistry
 from ivr.core.router import Router
 from ivr.db.door import StoreUnavailable
 from ivr.timing import deadline
-from storage.models import CallbackRequest
+from ivr.trace import CallTrace
+from storage.call_events import EventKind, trace_call_id
+from storage.models import CallbackAttempt, CallbackRequest
 from storage.status import AttemptOutcome
 
 log = structlog.get_logger(__name__)
@@ -52,14 +54,61 @@ class DialOutContext:
     outbound_template: str
     clock: Callable[[], dt.datetime]
     calls: CallRegistry
+    trace: CallTrace
     # Attempt ids a running task owns; the sweep closes only open attempts that nobody owns.
     owned: set[int] = field(default_factory=set)
 
 
 @dataclass
 class _Progress:
+    """How far the attempt got, and its steps in the call trace (filed under the request's call)."""
+
+    trace: CallTrace
+    request: CallbackRequest
+    attempt: CallbackAttempt
+    headset: str
     dialled: bool = False
     answered: bool = False
+    started_at: dt.datetime | None = None
+    dialled_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+
+    def record(self, kind: EventKind, **detail: object) -> dt.datetime:
+        request = self.request
+        return self.trace.record(
+            trace_call_id(request.call_id, request.id),
+            kind,
+            request_id=request.id,
+            attempt_id=self.attempt.id,
+            headset=self.headset,
+            **detail,
+        )
+
+    def started(self) -> None:
+        request = self.request
+        self.started_at = self.record(
+            EventKind.ATTEMPT_STARTED,
+            attempt_no=self.attempt.attempt_no,
+            request_kind=request.kind,
+            due_at=request.due_at,
+            slot_start=request.slot_start,
+            slot_end=request.slot_end,
+        )
+
+    def patient_dialled(self) -> None:
+        self.dialled = True
+        self.dialled_at = self.record(EventKind.ATTEMPT_DIALLED, seconds=self._since(self.started_at))
+
+    def patient_answered(self) -> None:
+        self.answered = True
+        self.answered_at = self.record(EventKind.ATTEMPT_ANSWERED, ring_seconds=self._since(self.dialled_at))
+
+    def ended(self, outcome: str) -> None:
+        talk = {} if self.answered_at is None else {"talk_seconds": self._since(self.answered_at)}
+        self.record(EventKind.ATTEMPT_ENDED, outcome=outcome, seconds=self._since(self.started_at), **talk)
+
+    def _since(self, moment: dt.datetime | None) -> float | None:
+        return None if moment is None else self.trace.seconds_since(moment)
 
     def outcome_if_cut_off(self) -> AttemptOutcome:
         """The outcome of an attempt ended by a stop or an error, by how far it got."""
@@ -84,8 +133,9 @@ async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) 
     # The headset's channel enters the app only when she answers: reconcile may have to replay that.
     leg = Call(ctx.ari, ctx.router, channel, app=ctx.app, media=ctx.media, entered=False, patient=False)
     ctx.calls.add(leg)
-    progress = _Progress()
+    progress = _Progress(ctx.trace, request, attempt, headset)
     log.info(ev.DIALOUT_START, request_id=request.id, attempt=attempt.attempt_no, headset=headset)
+    progress.started()
     outcome = AttemptOutcome.INTERRUPTED
     try:
         outcome = await _attempt(ctx, cfg, leg, headset, request, attempt.id, progress)
@@ -98,6 +148,7 @@ async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) 
         outcome = AttemptOutcome.REACHED if progress.answered else AttemptOutcome.FAILED
         return True
     finally:
+        progress.ended(outcome)
         kept = leg.detached and leg.conversation is not None
         await leg.release_all()
         if not kept:
@@ -203,7 +254,7 @@ async def _call_patient(
         log.warning("callback_patient_refused", error=str(exc))
         await _not_reached(leg)
         return AttemptOutcome.NOT_REACHED
-    progress.dialled = True
+    progress.patient_dialled()
     await quietly(ctx.ari.ring(leg.channel_id))
     until = deadline(dialing.patient_ring_seconds + 5)
     while True:
@@ -220,7 +271,7 @@ async def _call_patient(
             outcome = AttemptOutcome.BUSY if busy else AttemptOutcome.NOT_REACHED
             await _not_reached(leg)
             return outcome
-    progress.answered = True
+    progress.patient_answered()
     try:
         await ctx.store.patient_answered(attempt_id, ctx.clock())
     except StoreUnavailable as exc:

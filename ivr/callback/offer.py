@@ -26,6 +26,7 @@ from ivr.db.door import StoreUnavailable
 from ivr.number_entry import NumberKeys, SpoedRequested, ask_number
 from ivr.recording import record_message, recording_name
 from prompts.spoken import say_moment
+from storage.call_events import EventKind
 from storage.models import CallbackRequest
 from storage.status import NumberSource
 
@@ -65,16 +66,17 @@ async def run_callback_offer(
         return await _offer(call, store, action, spoed_key=spoed_key, clock=clock, progress=progress)
     except SpoedRequested:
         log.info(ev.CALLBACK_SPOED, stage=progress.stage)
-        await store.event(call.call_id, "callback_spoed", stage=progress.stage)
+        store.event(call.call_id, EventKind.CALLBACK_SPOED, stage=progress.stage)
         return OfferOutcome.SPOED
     except StoreUnavailable as exc:
         log.error(ev.CALLBACK_UNAVAILABLE, stage=progress.stage, error=str(exc))
+        store.event(call.call_id, EventKind.CALLBACK_UNAVAILABLE, stage=progress.stage)
         return OfferOutcome.UNAVAILABLE
     except CallGone:
         if progress.stage != "booked":
             log.info(ev.CALLBACK_ABANDONED, stage=progress.stage)
             slot = progress.slot.isoformat() if progress.slot else None
-            await store.event(call.call_id, "callback_abandoned", stage=progress.stage, slot=slot)
+            store.event(call.call_id, EventKind.CALLBACK_ABANDONED, stage=progress.stage, slot=slot)
         raise
 
 
@@ -141,7 +143,7 @@ async def _number(
         call, keys, attempts=action.number_attempts, answer_seconds=action.timeout, spoed_key=spoed_key
     )
     if phone is None:
-        await store.event(call.call_id, "callback_number_failed")
+        store.event(call.call_id, EventKind.CALLBACK_NUMBER_FAILED)
         await call.play([sounds.NUMMER_MISLUKT], interrupt=())
     return phone, NumberSource.TYPED
 
@@ -165,7 +167,7 @@ async def _choose_and_book(
         progress.slot = offer.slot_start
         spoken = say_moment(offer.slot_start, clock())
         log.info(ev.CALLBACK_OFFERED, slot=offer.slot_start.isoformat(), spoken=spoken)
-        await store.event(call.call_id, "callback_offered", slot=offer.slot_start.isoformat())
+        store.event(call.call_id, EventKind.CALLBACK_OFFERED, slot=offer.slot_start.isoformat())
         # A key pressed before the offer (a second press at the read-back) must not choose a time the
         # caller never heard.
         call.flush_digits()
@@ -183,7 +185,7 @@ async def _choose_and_book(
             log.info(ev.CALLBACK_OFFER_MISS, key=key, silences=silences, wrong_keys=wrong_keys)
             # No input: the offer is repeated once, then the call ends politely (nothing booked).
             if silences > 1 or wrong_keys > 2:
-                await store.event(call.call_id, "callback_declined", slot=offer.slot_start.isoformat())
+                store.event(call.call_id, EventKind.CALLBACK_DECLINED, slot=offer.slot_start.isoformat())
                 await call.play([sounds.TERUGBEL_GEEN_KEUZE_EINDE], interrupt=())
                 return OfferOutcome.DECLINED
             before = [sounds.GEEN_KEUZE if key is None else sounds.ONGELDIGE_KEUZE]
@@ -201,14 +203,17 @@ async def _choose_and_book(
             log.info(
                 ev.CALLBACK_CONFIRMED, request_id=request.id, slot=offer.slot_start.isoformat(), source=source
             )
-            await store.event(
-                call.call_id, "callback_booked", request_id=request.id, slot=offer.slot_start.isoformat()
+            store.event(
+                call.call_id,
+                EventKind.CALLBACK_BOOKED,
+                request_id=request.id,
+                slot=offer.slot_start.isoformat(),
             )
             return request
         # Another caller took the last place while this one listened: offer the next free time.
         progress.stage = "offer"
         log.info(ev.CALLBACK_SLOT_TAKEN, slot=offer.slot_start.isoformat())
-        await store.event(call.call_id, "callback_slot_taken", slot=offer.slot_start.isoformat())
+        store.event(call.call_id, EventKind.CALLBACK_SLOT_TAKEN, slot=offer.slot_start.isoformat())
         fresh = await store.earliest(clock())
         if isinstance(fresh, NoSlot):
             return await _turn_away(call, store, fresh, spoed_key=spoed_key)
@@ -219,7 +224,7 @@ async def _turn_away(call: Call, store: CallbackStore, none: NoSlot, *, spoed_ke
     """No time left to offer: say so with the spoed advice, and count the caller (demand a cap hides)."""
     next_day = none.next_open_day.isoformat() if none.next_open_day else None
     log.info(ev.CALLBACK_TURNED_AWAY, reason=none.reason, next_open_day=next_day)
-    await store.event(call.call_id, "callback_turned_away", reason=none.reason, next_open_day=next_day)
+    store.event(call.call_id, EventKind.CALLBACK_TURNED_AWAY, reason=none.reason, next_open_day=next_day)
     prompt = (
         sounds.TERUGBEL_VOL_VANDAAG if none.reason in ("full_today", "closed_today") else sounds.TERUGBEL_VOL
     )

@@ -2,7 +2,7 @@
 
 The flows never touch SQL. Every database failure comes out as `StoreUnavailable` (ivr.db.door) within a
 deadline: the offer then sends the caller to an assistant, the dial-out leaves the request in its place.
-Call events are best effort: failing to log one never ends a call.
+Call events go to the call trace (ivr.trace): recording one never waits for the database.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from dialplan.schema import CallbackDialing
 from ivr.db.door import Database, StoreUnavailable
 from ivr.db.practice import PracticeRegistry
 from ivr.live.notifier import no_notice
+from ivr.trace import CallTrace
 from storage import attempts
-from storage.bookings import book_callback, bookings_between, record_call_event
+from storage.bookings import book_callback, bookings_between
+from storage.call_events import EventKind
 from storage.models import CallbackAttempt, CallbackRequest, NumberSource
 from storage.requests import attach_voice_note
 
@@ -47,11 +49,13 @@ class CallbackStore:
         practice: PracticeRegistry,
         capacity: CapacitySource,
         notify: Callable[[str], None] = no_notice,
+        trace: CallTrace | None = None,
     ) -> None:
         self.db = db
         self.practice = practice
         self.capacity = capacity
         self.notify = notify
+        self.trace = trace  # None: a store built without one records no events (some unit tests)
 
     # ---- the offer ------------------------------------------------------------------------------------
 
@@ -95,15 +99,10 @@ class CallbackStore:
             # The booking itself stands; only the recorded question is not linked.
             log.error("voice_note_not_linked", request_id=request_id, error=str(exc))
 
-    async def event(self, call_id: str, kind: str, **detail: Any) -> None:
-        """Log a step of the call for the reports (turned away callers above all); never raises."""
-        try:
-            practice_id = await self.practice.id()
-            await self.db.run(
-                record_call_event, practice_id=practice_id, call_id=call_id, kind=kind, detail=detail
-            )
-        except StoreUnavailable as exc:
-            log.warning("call_event_not_stored", kind=kind, error=str(exc))
+    def event(self, call_id: str, kind: EventKind, **detail: Any) -> None:
+        """Note a step of the offer for the reports (turned away callers above all); never waits or raises."""
+        if self.trace is not None:
+            self.trace.record(call_id, kind, **detail)
 
     # ---- making the callbacks ---------------------------------------------------------------------------
 

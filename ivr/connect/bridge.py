@@ -8,6 +8,7 @@ never cuts off an assistant talking with a patient.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import structlog
 
@@ -25,11 +26,12 @@ def bridge_id_for(call: Call, suffix: str | None = None) -> str:
     return f"{call.call_id}{BRIDGE_MARK}{suffix or uuid.uuid4().hex[:6]}"
 
 
-async def bridge(call: Call, leg: str) -> bool:
+async def bridge(call: Call, leg: str, on_joined: Callable[[], None] | None = None) -> bool:
     """Join the patient and the answered leg until one of them hangs up; then end the other side too.
 
     Returns False when the leg was already gone before it could join (an assistant who answers and hangs
-    up at once): the caller then decides who to ring next.
+    up at once): the caller then decides who to ring next. `on_joined` runs once both are in the bridge:
+    the moment the patient has a person on the line.
     """
     bridge_id = bridge_id_for(call)
     if call.patient:
@@ -47,6 +49,8 @@ async def bridge(call: Call, leg: str) -> bool:
         joined = True
         call.talking(bridge_id, leg)
         log.info(ev.BRIDGED, bridge=bridge_id)
+        if on_joined is not None:
+            on_joined()
         while True:
             event = await call.next_event(None)
             channel = (event or {}).get("channel", {}).get("id")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -42,6 +43,8 @@ class RingPlan:
     total_seconds: float = 60.0
     prompt: str | None = None  # played once while ringing, then the patient hears the ring tone
     interrupt_keys: frozenset[str] = frozenset()
+    # Told the label of the target that answered, once the patient is bridged with it (the call trace).
+    on_answer: Callable[[str], None] | None = None
 
 
 class _Ringing:
@@ -137,7 +140,9 @@ async def ring_and_bridge(call: Call, plan: RingPlan) -> RingResult:
                     await quietly(call.ari.stop_playback(playback))
                     playback = None
                 await quietly(call.ari.ring_stop(call.channel_id))
-                if await bridge(call, channel):
+                report = plan.on_answer
+                on_joined = None if report is None else functools.partial(report, answered.label)
+                if await bridge(call, channel, on_joined):
                     return RingResult.BRIDGED
                 # Answered and gone again before the bridge: nobody is on the line for the patient.
                 return RingResult.NO_ANSWER

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from common.phone import ANONYMOUS_DISPLAY, callback_number, caller_display
 from ivr import log_events as ev
 from ivr.ari.port import Ari
 from ivr.core import deadline
@@ -21,6 +22,8 @@ from ivr.core.media import Media
 from ivr.core.registry import CallRegistry
 from ivr.core.router import Router
 from ivr.live.notifier import no_notice
+from ivr.trace import CallTrace
+from storage.call_events import EventKind
 from storage.models import QueueEntry
 
 log = structlog.get_logger(__name__)
@@ -49,10 +52,12 @@ class Controller:
         app: str,
         media: Media,
         flows: CallFlows,
+        trace: CallTrace,
         deadline_seconds: int = deadline.DEADLINE_SECONDS,
         notify: Callable[[str], None] = no_notice,
     ) -> None:
         self.ari = ari
+        self.trace = trace
         self.deadline_seconds = deadline_seconds
         self.notify = notify
         self.app = app
@@ -119,6 +124,14 @@ class Controller:
         # Each call task has its own contextvars copy, so this binding is on every line of this call only.
         structlog.contextvars.bind_contextvars(call_id=call.call_id, caller=call.masked_caller)
         log.info(ev.CALL_START, channel=call.channel_id, resumed=resume is not None)
+        if resume is None:
+            arrived = self.trace.record(
+                call.call_id, EventKind.CALL_ARRIVED, caller=caller_kind(call.caller_number)
+            )
+        else:
+            arrived = self.trace.record(
+                call.call_id, EventKind.CALL_RESUMED, resumed_from=resume.call_id, entry_id=resume.id
+            )
         reason = "completed"
         try:
             await deadline.push(call, self.deadline_seconds)
@@ -136,6 +149,9 @@ class Controller:
             log.exception(ev.CALL_FAILED)
             await send_to_fallback(call)
         finally:
+            self.trace.record(
+                call.call_id, EventKind.CALL_ENDED, reason=reason, seconds=self.trace.seconds_since(arrived)
+            )
             await call.release_all()
             self.calls.remove(call)
             log.info(ev.CALL_END, reason=reason)
@@ -145,3 +161,10 @@ class Controller:
             await self.flows.inbound(call)
         else:
             await self.flows.resumed(call, resume)
+
+
+def caller_kind(number: str) -> str:
+    """What the trace keeps of the caller id: whether there is a number to call back, never the number."""
+    if caller_display(number) == ANONYMOUS_DISPLAY:
+        return "withheld"
+    return "number" if callback_number(number) is not None else "unusable"

@@ -11,6 +11,7 @@ from ivr.callback.store import CallbackStore
 from ivr.core.call import Call
 from ivr.menu.runner import CallContext, resume_inbound, run_inbound
 from ivr.queue.wait import Queue
+from ivr.trace import CallTrace
 from storage.models import QueueEntry
 
 
@@ -23,6 +24,7 @@ class MenuFlows:
     callbacks: CallbackStore
     queue: Queue
     clock: Callable[[], dt.datetime]
+    trace: CallTrace
 
     def context(self, call: Call) -> CallContext:
         # The menu is taken once per call: a reload never changes a call in progress.
@@ -32,6 +34,7 @@ class MenuFlows:
             outbound_template=self.outbound_template,
             callbacks=self.callbacks,
             queue=self.queue,
+            trace=self.trace,
             clock=self.clock,
         )
 

@@ -31,10 +31,12 @@ from ivr import sounds
 from ivr.callback.offer import OfferOutcome, run_callback_offer
 from ivr.callback.store import CallbackStore
 from ivr.connect.ring import RingPlan, RingResult, ring_and_bridge
-from ivr.core.call import Call
+from ivr.core.call import Call, CallGone
 from ivr.queue.wait import Queue, WaitOutcome, join_and_wait, wait_in_queue
 from ivr.recording import record_message
 from ivr.spoed import headset_targets, outside_target, run_huisartsenpost, run_spoed
+from ivr.trace import CallTrace
+from storage.call_events import EventKind
 from storage.models import QueueEntry
 
 log = structlog.get_logger(__name__)
@@ -55,6 +57,7 @@ class CallContext:
     outbound_template: str
     callbacks: CallbackStore
     queue: Queue
+    trace: CallTrace
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     recordings_prefix: str = "inspreeklijn"
 
@@ -65,11 +68,12 @@ async def run_inbound(ctx: CallContext, now: datetime) -> None:
     await call.answer()
     if not is_open(cfg, now):
         log.info(ev.OUTSIDE_HOURS)
+        ctx.trace.record(call.call_id, EventKind.OUTSIDE_HOURS)
         key = await call.play([cfg.outside_hours.prompt], interrupt={cfg.outside_hours.spoed_key})
         if key is None:
             key = await call.wait_digit(5, allowed={cfg.outside_hours.spoed_key})
         if key == cfg.outside_hours.spoed_key:
-            await run_huisartsenpost(call, cfg, outbound_template=ctx.outbound_template)
+            await run_huisartsenpost(call, cfg, outbound_template=ctx.outbound_template, trace=ctx.trace)
         else:
             await call.hangup()
         return
@@ -77,8 +81,11 @@ async def run_inbound(ctx: CallContext, now: datetime) -> None:
     await call.hangup()
 
 
-async def run_menu(ctx: CallContext, menu: Menu, *, depth: int) -> Next:
-    """Offer one menu until an option ends the call or returns to the parent."""
+async def run_menu(ctx: CallContext, menu: Menu, *, depth: int, path: str = "") -> Next:
+    """Offer one menu until an option ends the call or returns to the parent.
+
+    `path` is the keys that led to this menu ("3", "3/2"; "" for the main menu), for the call trace.
+    """
     call, spoed_key = ctx.call, ctx.cfg.spoed.key
     misses = 0
     reprompt: str | None = None
@@ -89,34 +96,48 @@ async def run_menu(ctx: CallContext, menu: Menu, *, depth: int) -> Next:
             key = await call.wait_digit(menu.timeout)
         if key == spoed_key:
             log.info(ev.MENU_KEY, key=key, depth=depth, option="spoed")
-            await run_spoed(call, ctx.cfg, outbound_template=ctx.outbound_template)
+            _choice(ctx, path, key, SpoedAction(action="spoed"))
+            await run_spoed(call, ctx.cfg, outbound_template=ctx.outbound_template, trace=ctx.trace)
             return Next.DONE
         action = menu.options.get(key) if key else None
         if action is None:
             misses += 1
             log.info(ev.MENU_MISS, key=key, depth=depth, misses=misses)
             if misses > menu.retries:
-                outcome = await perform(ctx, menu.default, depth=depth)
+                _choice(ctx, path, None, menu.default)
+                outcome = await perform(ctx, menu.default, depth=depth, path=_join(path, "default"))
                 return Next.DONE if outcome is Next.REPEAT else outcome
             reprompt = menu.invalid_prompt if key else menu.no_input_prompt
             continue
         log.info(ev.MENU_KEY, key=key, depth=depth, option=action.action)
+        _choice(ctx, path, key, action)
         misses, reprompt = 0, None
-        outcome = await perform(ctx, action, depth=depth)
+        outcome = await perform(ctx, action, depth=depth, path=_join(path, key))
         if outcome is not Next.REPEAT:
             return outcome
 
 
-async def perform(ctx: CallContext, action: Action, *, depth: int) -> Next:
-    """Carry out one menu option."""
+def _join(path: str, key: str) -> str:
+    return f"{path}/{key}" if path else key
+
+
+def _choice(ctx: CallContext, path: str, key: str | None, action: Action) -> None:
+    group = action.group if isinstance(action, QueueAction | HeadsetsAction) else None
+    ctx.trace.record(
+        ctx.call.call_id, EventKind.MENU_CHOICE, path=path, key=key, option=action.action, group=group
+    )
+
+
+async def perform(ctx: CallContext, action: Action, *, depth: int, path: str = "") -> Next:
+    """Carry out one menu option (`path`: the keys that chose it, for a submenu's choices)."""
     call, cfg = ctx.call, ctx.cfg
     spoed_only = {cfg.spoed.key}
     match action:
         case SpoedAction():
-            await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
+            await run_spoed(call, cfg, outbound_template=ctx.outbound_template, trace=ctx.trace)
             return Next.DONE
         case SubmenuAction(menu=submenu):
-            outcome = await run_menu(ctx, submenu, depth=depth + 1)
+            outcome = await run_menu(ctx, submenu, depth=depth + 1, path=path)
             return Next.REPEAT if outcome is Next.BACK else outcome
         case BackAction():
             return Next.BACK
@@ -214,23 +235,46 @@ async def after_wait(ctx: CallContext, action: QueueAction, outcome: WaitOutcome
 
 
 async def _ring_headsets(ctx: CallContext, action: HeadsetsAction) -> Next:
-    call, cfg = ctx.call, ctx.cfg
+    call, cfg, trace = ctx.call, ctx.cfg, ctx.trace
     targets = headset_targets(list(action.headsets or cfg.headsets))
-    result = await ring_and_bridge(
-        call,
-        RingPlan(
-            targets=targets,
-            ordered=action.strategy == "ordered",
-            ring_seconds=action.ring_seconds,
-            total_seconds=action.timeout,
-            prompt=action.prompt,
-            # Spoed still breaks through while the patient waits for an assistant.
-            interrupt_keys=frozenset({cfg.spoed.key}),
-        ),
-    )
+    started = trace.record(call.call_id, EventKind.HEADSETS_RUNG, group=action.group, headsets=len(targets))
+    bridged = False
+
+    def answered(label: str) -> None:
+        nonlocal bridged
+        bridged = True
+        seconds = trace.seconds_since(started)
+        trace.record(call.call_id, EventKind.HEADSETS_ANSWERED, group=action.group, by=label, seconds=seconds)
+
+    def unanswered(result: str) -> None:
+        seconds = trace.seconds_since(started)
+        trace.record(
+            call.call_id, EventKind.HEADSETS_UNANSWERED, group=action.group, result=result, seconds=seconds
+        )
+
+    try:
+        result = await ring_and_bridge(
+            call,
+            RingPlan(
+                targets=targets,
+                ordered=action.strategy == "ordered",
+                ring_seconds=action.ring_seconds,
+                total_seconds=action.timeout,
+                prompt=action.prompt,
+                # Spoed still breaks through while the patient waits for an assistant.
+                interrupt_keys=frozenset({cfg.spoed.key}),
+                on_answer=answered,
+            ),
+        )
+    except CallGone:
+        if not bridged:
+            unanswered("hung_up")
+        raise
+    if result is not RingResult.BRIDGED:
+        unanswered("spoed" if result is RingResult.INTERRUPTED else result.value)
     if result is RingResult.INTERRUPTED:
         log.info(ev.MENU_KEY, key=cfg.spoed.key, option="spoed", while_waiting=action.group)
-        await run_spoed(call, cfg, outbound_template=ctx.outbound_template)
+        await run_spoed(call, cfg, outbound_template=ctx.outbound_template, trace=ctx.trace)
     elif result in (RingResult.NO_ANSWER, RingResult.REFUSED) and action.no_answer_prompt:
         await call.play([action.no_answer_prompt], interrupt=())
     return Next.DONE

@@ -28,7 +28,9 @@ from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.store import QueueStore
 from ivr.queue.ticket import Ticket
 from ivr.timing import deadline, now
+from ivr.trace import CallTrace
 from prompts.spoken import count_prompt
+from storage.call_events import EventKind, QueueExit
 from storage.status import WAITING_STATUSES, NumberSource, QueueStatus
 
 log = structlog.get_logger(__name__)
@@ -49,16 +51,46 @@ class WaitOutcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Queue:
-    """What a waiting call needs: the dispatcher, the store, and the practice's clock."""
+    """What a waiting call needs: the dispatcher, the store, the practice's clock and the call trace."""
 
     dispatcher: Dispatcher
     store: QueueStore
     clock: Callable[[], datetime]
+    trace: CallTrace
+
+    def left(
+        self, call: Call, entry_id: int, arrived_at: datetime, outcome: QueueExit, **detail: object
+    ) -> None:
+        """The caller left the line: the wait counts from the stored arrival (also after a restart)."""
+        waited = self.trace.seconds_since(arrived_at)
+        self.trace.record(
+            call.call_id,
+            EventKind.QUEUE_LEFT,
+            entry_id=entry_id,
+            outcome=outcome,
+            waited_seconds=waited,
+            **detail,
+        )
+
+
+# How each way out of the wait is traced; SERVED and KEPT are traced where they happen.
+_EXITS = {
+    WaitOutcome.SPOED: QueueExit.SPOED,
+    WaitOutcome.GAVE_UP: QueueExit.MAX_WAIT,
+    WaitOutcome.HUNG_UP: QueueExit.ABANDONED,
+}
 
 
 @dataclass(frozen=True)
 class _Assigned:
     headset: str
+
+
+@dataclass
+class _Answered:
+    """Set once an assistant is on the line: a hang-up after that ends a conversation, not a wait."""
+
+    headset: str | None = None
 
 
 async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_key: str) -> WaitOutcome:
@@ -74,9 +106,19 @@ async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_
         )
     except StoreUnavailable as exc:
         log.error(ev.QUEUE_UNAVAILABLE, error=str(exc))
+        queue.trace.record(call.call_id, EventKind.QUEUE_UNAVAILABLE, group=action.group)
         return WaitOutcome.UNAVAILABLE
     log.info(ev.QUEUE_JOINED, entry_id=entry.id, group=action.group, rank=action.rank)
-    if action.prompt and await call.play([action.prompt], interrupt={spoed_key}) is not None:
+    queue.trace.record(
+        call.call_id, EventKind.QUEUE_JOINED, entry_id=entry.id, group=action.group, rank=action.rank
+    )
+    try:
+        spoed = bool(action.prompt) and await call.play([action.prompt], interrupt={spoed_key}) is not None
+    except CallGone:
+        queue.left(call, entry.id, entry.arrived_at, QueueExit.ABANDONED)
+        raise
+    if spoed:
+        queue.left(call, entry.id, entry.arrived_at, QueueExit.SPOED)
         await _store_status(queue, entry.id, QueueStatus.ABANDONED)
         return WaitOutcome.SPOED
     return await wait_in_queue(
@@ -101,9 +143,21 @@ async def wait_in_queue(
     ticket = dispatcher.join(entry_id, rank, arrived_at)
     outcome: WaitOutcome | None = None
     give_up_at = deadline(action.max_wait_seconds)
+    said: tuple[int, int] | None = None
+    answered = _Answered()
     try:
         while now() < give_up_at:
-            prompts, offer_keep = await _announcement(queue, action, ticket)
+            prompts, offer_keep, told = await _announcement(queue, action, ticket)
+            if told != said:
+                said = told
+                queue.trace.record(
+                    call.call_id,
+                    EventKind.QUEUE_ANNOUNCED,
+                    entry_id=entry_id,
+                    position=told[0],
+                    expected_seconds=told[1],
+                    keep_offered=offer_keep,
+                )
             keep_key = action.keep_place_key if offer_keep else None
             until = min(deadline(action.announce_every), give_up_at)
             heard = await _listen(
@@ -125,7 +179,7 @@ async def wait_in_queue(
                     continue
                 # Assigned just before the caller pressed the key: connect now rather than lose the headset.
                 headset = ticket.headset
-            result = await _connect(call, queue, action, ticket, headset, spoed_key=spoed_key)
+            result = await _connect(call, queue, action, ticket, headset, answered, spoed_key=spoed_key)
             if result is RingResult.BRIDGED:
                 outcome = WaitOutcome.SERVED
                 return outcome
@@ -142,6 +196,10 @@ async def wait_in_queue(
         dispatcher.leave(ticket)
         # A stopping controller leaves the caller in the holding bridge with the entry "waiting", so the
         # next controller takes the caller over in the same place.
+        if outcome is WaitOutcome.HUNG_UP and answered.headset is not None:
+            outcome = WaitOutcome.SERVED  # the patient hung up after talking with the assistant
+        elif outcome in _EXITS:
+            queue.left(call, entry_id, arrived_at, _EXITS[outcome])
         if outcome is not None and outcome is not WaitOutcome.KEPT:
             final = QueueStatus.SERVED if outcome is WaitOutcome.SERVED else QueueStatus.ABANDONED
             await _store_status(queue, entry_id, final)
@@ -149,7 +207,14 @@ async def wait_in_queue(
 
 
 async def _connect(
-    call: Call, queue: Queue, action: QueueAction, ticket: Ticket, headset: str, *, spoed_key: str
+    call: Call,
+    queue: Queue,
+    action: QueueAction,
+    ticket: Ticket,
+    headset: str,
+    answered: _Answered,
+    *,
+    spoed_key: str,
 ) -> RingResult:
     """Ring the assigned headset (only her); when she does not answer the caller is back in her place."""
     await holding.leave(call)
@@ -157,12 +222,18 @@ async def _connect(
         await queue.store.set_status(ticket.entry_id, QueueStatus.CONNECTING, expect=(QueueStatus.WAITING,))
     except StoreUnavailable:
         pass  # the status is for the restart and the reports; the caller is connected all the same
+
+    def on_answer(label: str) -> None:
+        answered.headset = label
+        queue.left(call, ticket.entry_id, ticket.arrived_at, QueueExit.ANSWERED, headset=label)
+
     result = await ring_and_bridge(
         call,
         RingPlan(
             targets=[Target(f"PJSIP/{headset}", headset)],
             total_seconds=action.ring_seconds,
             interrupt_keys=frozenset({spoed_key}),
+            on_answer=on_answer,
         ),
     )
     if result is RingResult.BRIDGED:
@@ -193,8 +264,11 @@ async def _try_keep_place(
     return None
 
 
-async def _announcement(queue: Queue, action: QueueAction, ticket: Ticket) -> tuple[list[str], bool]:
-    """Position and expected wait (never above what was said before), and whether to offer a kept place."""
+async def _announcement(
+    queue: Queue, action: QueueAction, ticket: Ticket
+) -> tuple[list[str], bool, tuple[int, int]]:
+    """Position and expected wait (never above what was said before), whether to offer a kept place, and
+    (position, expected seconds) as told."""
     ahead = queue.dispatcher.ahead_of(ticket)
     assistants = max(queue.dispatcher.live_headsets(), 1)
     expected = int(math.ceil((ahead + 1) * action.minutes_per_call / assistants) * 60)
@@ -222,7 +296,7 @@ async def _announcement(queue: Queue, action: QueueAction, ticket: Ticket) -> tu
         expected_seconds=expected,
         offer_keep=offer_keep,
     )
-    return prompts, offer_keep
+    return prompts, offer_keep, (position, expected)
 
 
 async def _listen(
@@ -286,6 +360,9 @@ async def _keep_place(
         return False
     # The dispatcher knows at once: the next free headset must not skip this place for a later caller.
     queue.dispatcher.keep(ticket, request)
+    queue.left(
+        call, ticket.entry_id, ticket.arrived_at, QueueExit.KEPT, request_id=request.id, number_source=source
+    )
     log.info(ev.QUEUE_PLACE_KEPT, entry_id=ticket.entry_id, request_id=request.id, source=source)
     await call.play([sounds.WACHT_PLEK_BEWAARD], interrupt=())
     return True

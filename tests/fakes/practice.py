@@ -22,6 +22,7 @@ from ivr.core.media import Media
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.db.schema import migrate_until_ready
 from ivr.queue.store import QueueStore
+from ivr.trace import CallTrace
 from storage.bookings import book_callback
 from storage.db import make_engine, session_factory
 from storage.migrate import upgrade
@@ -71,7 +72,9 @@ class FakePractice:
         self.registry = PracticeRegistry(
             self.db, PracticeIdentity(key=key or practice.id, name=practice.name, number=practice.number)
         )
-        self.callbacks = CallbackStore(self.db, self.registry, lambda: self.capacity)
+        # The process's call trace: it outlives restarts of the controller, as in ivr.app.serve.
+        self.trace = CallTrace(self.db, self.registry, self.now)
+        self.callbacks = CallbackStore(self.db, self.registry, lambda: self.capacity, trace=self.trace)
         self.queue_store = QueueStore(self.db, self.registry)
         self.active: Active | None = None
         self.stream: FakeEventStream | None = None
@@ -96,12 +99,14 @@ class FakePractice:
         """A controller comes up: it connects, reconciles, then starts the dispatcher and the sweeps."""
         if migrate:
             await self.migrate()
+        self.trace.start()
         self.active = assemble(
             ari=self.ari,
             media=Media(lambda name: f"sound:/prompts/{name}"),
             db=self.db,
             callbacks=self.callbacks,
             queue_store=self.queue_store,
+            trace=self.trace,
             config=lambda: self.menu,
             clock=self.now,
             app="terugbel",
@@ -145,6 +150,7 @@ class FakePractice:
 
     async def close(self) -> None:
         await self.stop()
+        await self.trace.stop()
         await self.db.drain()
         with current().real_work():
             await self.engine.dispose()
@@ -174,7 +180,9 @@ class FakePractice:
         await self.ari.until(lambda: self.ari.finished(channel, prompt), seconds, f"{prompt} finished")
 
     async def sql(self, query: Callable[[Any], Any]) -> Any:
-        """Run `query(session)` against the practice's database."""
+        """Run `query(session)` against the practice's database (with the call events recorded so far)."""
+        if not self.trace.writing_fails:
+            await self.trace.flush()
         with current().real_work():
             async with self.db.sessions() as session:
                 return await query(session)
