@@ -117,6 +117,11 @@ def test_a_booked_call_appears_live_and_afgehandeld_moves_it(
     phones: Phones, practice, page, tmp_path: Path
 ) -> None:
     """A real call books a callback; the open screen shows the row without reloading; Afgehandeld moves it."""
+    soon = dt.datetime.now(AMS) + dt.timedelta(minutes=20)  # the next quarter's slot, with time to spare
+    if soon.date() != dt.datetime.now(AMS).date():
+        pytest.skip(
+            "after 23:40 Amsterdam time the offered slot is tomorrow's, which today's list leaves out"
+        )
     log_in(page, "anna")
     phones.wait(lambda: "0 open" in text(page, "#counts"), 10, "the empty list to load")
     number = "0612000070"
