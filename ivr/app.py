@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -38,7 +38,7 @@ from ivr.core.lease import lease_for
 from ivr.core.media import Media
 from ivr.core.reconcile import Reconciler
 from ivr.core.registry import CallRegistry
-from ivr.db.door import Database, StoreUnavailable
+from ivr.db.door import Database
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.db.schema import migrate_until_ready
 from ivr.live.notifier import Notifier, no_notice
@@ -46,6 +46,7 @@ from ivr.live.status import LiveStatus
 from ivr.menu.flows import MenuFlows
 from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.due import DueCallbacks
+from ivr.queue.headset_store import headset_saver, load_headset_states
 from ivr.queue.headsets import HeadsetStates
 from ivr.queue.store import QueueStore
 from ivr.queue.wait import Queue
@@ -53,15 +54,12 @@ from ivr.queue.waiting import WaitingCallers
 from ivr.retention import purge_forever
 from ivr.settings import Settings
 from ivr.trace import CallTrace
-from ivr.web.context import WebContext, WebSettings
+from ivr.web.context import WebContext, web_settings
 from ivr.web.server import start_web, tls_context
 from prompts.build import build_prompts
 from prompts.catalog import PromptCatalog
 from storage.db import make_engine, session_factory
-from storage.headsets import headset_states as stored_headset_states
-from storage.headsets import set_headset_state
 from storage.migrate import upgrade
-from storage.status import HeadsetState
 
 log = structlog.get_logger(__name__)
 
@@ -187,7 +185,7 @@ async def serve(
     if capacity is not None:
         background.append(asyncio.create_task(capacity.watch(), name="capacity-watch"))
     background.append(
-        asyncio.create_task(_load_headset_states(db, registry, headset_states), name="headset-states")
+        asyncio.create_task(load_headset_states(db, registry, headset_states), name="headset-states")
     )
     trace.start()
     log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
@@ -371,40 +369,3 @@ async def _act(
     finally:
         live.attach(None)
         notifier.publish("queue")
-
-
-def web_settings(settings: Settings) -> WebSettings:
-    return WebSettings(
-        session_idle=timedelta(minutes=settings.session_idle_minutes),
-        session_absolute=timedelta(hours=settings.session_absolute_hours),
-        secure_cookies=settings.web_secure_cookies or settings.web_tls_cert is not None,
-    )
-
-
-def headset_saver(
-    db: Database, registry: PracticeRegistry, now: Callable[[], datetime]
-) -> Callable[[str, HeadsetState, str], Awaitable[None]]:
-    async def save(headset: str, state: HeadsetState, by: str) -> None:
-        await db.run(
-            set_headset_state,
-            practice_id=await registry.id(),
-            headset=headset,
-            state=state,
-            by=by,
-            now=now(),
-        )
-
-    return save
-
-
-async def _load_headset_states(db: Database, registry: PracticeRegistry, states: HeadsetStates) -> None:
-    """The states assistants set before a restart, once the database is there (until then: on duty)."""
-    await db.opened.wait()
-    while True:
-        try:
-            rows = await db.run(stored_headset_states, await registry.id())
-        except StoreUnavailable:
-            await asyncio.sleep(5.0)
-            continue
-        states.load({row.headset: row.state for row in rows})
-        return

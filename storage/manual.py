@@ -28,6 +28,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.bookings import release_place, take_place
+from storage.call_events import EventKind
 from storage.models import CallbackRequest, CallEvent
 from storage.retry import with_retry
 from storage.status import RequestKind, RequestStatus
@@ -213,7 +214,7 @@ async def _end(
     request_id: int,
     *,
     status: RequestStatus,
-    event: str,
+    event: EventKind,
     by: str,
     now: datetime,
     note: str | None,
@@ -253,7 +254,7 @@ async def mark_done(
         practice_id,
         request_id,
         status=RequestStatus.DONE,
-        event="manual_done",
+        event=EventKind.MANUAL_DONE,
         by=by,
         now=now,
         note=text,
@@ -283,7 +284,7 @@ async def mark_not_reached(
         practice_id,
         request_id,
         status=RequestStatus.NOT_REACHED,
-        event="manual_not_reached",
+        event=EventKind.MANUAL_NOT_REACHED,
         by=by,
         now=now,
         note=text,
@@ -313,7 +314,7 @@ async def delete_request(
         practice_id,
         request_id,
         status=RequestStatus.CANCELLED,
-        event="manual_deleted",
+        event=EventKind.MANUAL_DELETED,
         by=by,
         now=now,
         note=text,
@@ -348,7 +349,13 @@ async def move_request(
     if reserved < 0:
         raise ValueError("reserved must not be negative")
     if slot_end <= now:
-        log.info("manual_moved", request_id=request_id, practice_id=practice_id, by=by, result="in_the_past")
+        log.info(
+            EventKind.MANUAL_MOVED,
+            request_id=request_id,
+            practice_id=practice_id,
+            by=by,
+            result="in_the_past",
+        )
         return ManualResult.IN_THE_PAST
 
     async def work(session: AsyncSession) -> None:
@@ -372,9 +379,9 @@ async def move_request(
             .values(slot_start=slot_start, slot_end=slot_end, due_at=slot_start)
         )
         extra = {"from": old.isoformat(), "to": slot_start.isoformat()}
-        session.add(_event(practice_id, taken, "manual_moved", by, now, extra))
+        session.add(_event(practice_id, taken, EventKind.MANUAL_MOVED, by, now, extra))
 
-    return await _run(sessions, "manual_moved", practice_id, request_id, by, work)
+    return await _run(sessions, EventKind.MANUAL_MOVED, practice_id, request_id, by, work)
 
 
 async def _swap_places(

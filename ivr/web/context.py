@@ -16,6 +16,7 @@ from ivr.db.practice import PracticeRegistry
 from ivr.live.notifier import Notifier
 from ivr.live.status import LiveStatus
 from ivr.queue.headsets import HeadsetStates
+from ivr.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,15 @@ class WebContext:
     sounds_dir: Path | None = None
     # Told the name of a prompt whose audio was just replaced (e.g. so Media forgets its cached length).
     prompt_replaced: Callable[[str], None] = lambda name: None
+
+
+def web_settings(settings: Settings) -> WebSettings:
+    """The web layer's part of the controller's settings."""
+    return WebSettings(
+        session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=dt.timedelta(hours=settings.session_absolute_hours),
+        secure_cookies=settings.web_secure_cookies or settings.web_tls_cert is not None,
+    )
 
 
 CONTEXT: web.AppKey[WebContext] = web.AppKey("terugbel_context", WebContext)

@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from capacity.loader import CapacityHolder
 from dialplan.holder import MenuHolder
-from ivr.app import headset_saver
 from ivr.db.door import Database
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.live.notifier import Notifier
 from ivr.live.status import LiveStatus
+from ivr.queue.headset_store import headset_saver
 from ivr.queue.headsets import HeadsetStates
 from ivr.web.application import make_app
 from ivr.web.context import WebContext, WebSettings
