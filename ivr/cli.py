@@ -46,6 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     sub.add_parser(
+        "report",
+        help="how the phone performed: terugbel report --from D --to D [--format table|csv|json|html]",
+        add_help=False,
+    )
+    sub.add_parser(
+        "generate-history",
+        help="a generated two weeks of calls, to try the reports: terugbel generate-history --from D",
+        add_help=False,
+    )
+    sub.add_parser(
         "users",
         help="users of the screen: terugbel users add NAME --role admin | list | set-password NAME",
         add_help=False,
@@ -61,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         return build_run(rest[1:] if rest[:1] == ["build"] else rest)
     if args.command == "callbacks":
         return _callbacks(rest)
+    if args.command == "generate-history":
+        from reports.generate import main as generate
+
+        return generate(rest, database_url=database_url_from_env())
+    if args.command == "report":
+        return _report(rest)
     if args.command == "users":
         from ivr.users_cli import run as users_run
 
@@ -106,6 +122,20 @@ def _callbacks(rest: list[str]) -> int:
         return 1
     # Patient data on a screen: the list reads the same database the controller writes, nothing else.
     return list_run(rest[1:], database_url=url)
+
+
+def _report(rest: list[str]) -> int:
+    import datetime as dt
+    import os
+    from zoneinfo import ZoneInfo
+
+    from reports.command import run as report_run
+
+    capacity = os.environ.get("TERUGBEL_CAPACITY")
+    today = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    return report_run(
+        rest, database_url=database_url_from_env(), capacity=Path(capacity) if capacity else None, today=today
+    )
 
 
 def _check_capacity(files: list[str]) -> int:

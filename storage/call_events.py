@@ -100,6 +100,9 @@ class EventKind(StrEnum):
     # request_id, attempt_id, headset, outcome (storage.status.AttemptOutcome), seconds (since
     # attempt_started), talk_seconds (answered only).
     ATTEMPT_ENDED = "attempt_ended"
+    # The attempt's end closed its request: request_id, attempt_id, headset, status (done, not_reached,
+    # cancelled), attempts (calls to the patient counted). A request still open after the attempt has none.
+    REQUEST_ENDED = "request_ended"
 
     # ---- the assistants' screen (written by storage.manual) ----------------------------------------------
     MANUAL_DONE = "manual_done"  # request_id, by
@@ -116,6 +119,9 @@ class QueueExit(StrEnum):
     SPOED = "spoed"
     ABANDONED = "abandoned"  # hung up (a lost call)
     MAX_WAIT = "max_wait"  # waited the option's max_wait_seconds
+    # The controller stopped while the caller waited: the caller stays in the holding bridge for the next
+    # controller (its queue_left comes under the call_resumed call id) or the dialplan's fallback.
+    HANDED_OVER = "handed_over"
 
 
 class SpoedEnd(StrEnum):

@@ -34,7 +34,7 @@ from ivr.timing import deadline
 from ivr.trace import CallTrace
 from storage.call_events import EventKind, trace_call_id
 from storage.models import CallbackAttempt, CallbackRequest
-from storage.status import AttemptOutcome
+from storage.status import FINAL_STATUSES, AttemptOutcome
 
 log = structlog.get_logger(__name__)
 
@@ -107,6 +107,9 @@ class _Progress:
         talk = {} if self.answered_at is None else {"talk_seconds": self._since(self.answered_at)}
         self.record(EventKind.ATTEMPT_ENDED, outcome=outcome, seconds=self._since(self.started_at), **talk)
 
+    def request_ended(self, status: str, attempts: int) -> None:
+        self.record(EventKind.REQUEST_ENDED, status=status, attempts=attempts)
+
     def _since(self, moment: dt.datetime | None) -> float | None:
         return None if moment is None else self.trace.seconds_since(moment)
 
@@ -155,12 +158,14 @@ async def dial_out(ctx: DialOutContext, headset: str, request: CallbackRequest) 
             await leg.hangup()
         ctx.calls.remove(leg)
         # A stopping controller tries once; the next one's recovery closes what is still open.
-        await _finish(ctx, cfg, request.id, attempt.id, outcome, retry=not leg.detached)
+        done = await _finish(ctx, cfg, request.id, attempt.id, outcome, retry=not leg.detached)
+        if done is not None and done.status in FINAL_STATUSES:
+            progress.request_ended(done.status, done.attempts)
 
 
 async def _finish(
     ctx: DialOutContext, cfg: PracticeConfig, request_id: int, attempt_id: int, outcome: str, *, retry: bool
-) -> None:
+) -> CallbackRequest | None:
     """Store the attempt's end; on a database failure try again a few times, then leave it to the sweep
     (the attempt stays owned meanwhile, so the sweep does not close it under our feet)."""
     dialing = cfg.callbacks
@@ -187,8 +192,9 @@ async def _finish(
             attempts=done.attempts,
             note=done.outcome_note,
         )
-        return
+        return done
     ctx.owned.discard(attempt_id)
+    return None
 
 
 async def _attempt(

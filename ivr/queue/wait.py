@@ -7,6 +7,7 @@ keeps the lowest one announced).
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import math
 from collections.abc import Callable
@@ -117,6 +118,10 @@ async def join_and_wait(call: Call, queue: Queue, action: QueueAction, *, spoed_
     except CallGone:
         queue.left(call, entry.id, entry.arrived_at, QueueExit.ABANDONED)
         raise
+    except asyncio.CancelledError:
+        # The controller stops during the queue's prompt: the caller stays, for the next one to take over.
+        queue.left(call, entry.id, entry.arrived_at, QueueExit.HANDED_OVER)
+        raise
     if spoed:
         queue.left(call, entry.id, entry.arrived_at, QueueExit.SPOED)
         await _store_status(queue, entry.id, QueueStatus.ABANDONED)
@@ -200,6 +205,8 @@ async def wait_in_queue(
             outcome = WaitOutcome.SERVED  # the patient hung up after talking with the assistant
         elif outcome in _EXITS:
             queue.left(call, entry_id, arrived_at, _EXITS[outcome])
+        elif outcome is None:
+            queue.left(call, entry_id, arrived_at, QueueExit.HANDED_OVER)
         if outcome is not None and outcome is not WaitOutcome.KEPT:
             final = QueueStatus.SERVED if outcome is WaitOutcome.SERVED else QueueStatus.ABANDONED
             await _store_status(queue, entry_id, final)

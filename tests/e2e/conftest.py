@@ -24,6 +24,7 @@ from tests.e2e.helpers import (
     sandbox,
 )
 from tests.e2e.sip import Headset, Phones
+from tests.e2e.trace_check import incomplete, stored_stories
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +128,9 @@ def controller_factory(
     yield start
     for process in started:
         process.stop()
+    # Every call of the test left a trace the report can count (tests/e2e/trace_check.py).
+    database = tmp_path / "data" / "terugbel.sqlite3"
+    exempt = any(p.killed or "TERUGBEL_DATABASE_URL" in p.env or not p.database for p in started)
+    if started and database.exists() and not exempt:
+        problems = incomplete(stored_stories(database))
+        assert not problems, "calls with an incomplete trace:\n" + "\n".join(problems)

@@ -71,7 +71,7 @@ class Ari:
 def always_open(menu: dict[str, Any]) -> dict[str, Any]:
     menu = copy.deepcopy(menu)
     menu["opening_hours"] = {
-        day: ["00:00-23:59"]
+        day: ["00:00-24:00"]
         for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     }
     menu["opening_hours"]["public_holidays"] = False
@@ -91,12 +91,15 @@ class ControllerProcess:
         self.log_path = log_path
         self.ari = ari
         self.proc: subprocess.Popen[bytes] | None = None
+        self.killed = False  # kill -9: what the trace held in memory is lost, by design
+        self.database = True  # False: started with its database away
 
     def start(self, *, database: bool = True, active: bool = True) -> None:
         """Start; wait until it reconciled and (unless told the database is down) the schema is ready.
 
         `active=False` is for a controller expected to stand by: only its start-up is waited for.
         """
+        self.database = self.database and database
         ready_before = len(self.events(ev.RECONCILED))
         database_before = len(self.events(ev.DATABASE_READY))
         log = self.log_path.open("ab")
@@ -120,6 +123,7 @@ class ControllerProcess:
     def kill(self) -> None:
         """kill -9: no clean-up of any kind, as in a crash."""
         if self.proc and self.proc.poll() is None:
+            self.killed = True
             self.proc.kill()
             self.proc.wait()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from storage.call_events import NewCallEvent
 from storage.models import CallEvent
 from tests.fakes.practice import START, FakePractice
 
@@ -43,6 +44,11 @@ class Trace:
 
     def all(self, kind: str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
+
+    @property
+    def stored(self) -> list[NewCallEvent]:
+        """The events as the report reads them."""
+        return [NewCallEvent(self.call_id, e.kind, e.at, e.detail) for e in self.events]
 
     def seconds(self, first: str, then: str) -> float:
         """The figure a report derives: the time between two events of this call."""

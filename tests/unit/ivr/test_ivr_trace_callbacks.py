@@ -209,10 +209,19 @@ async def test_an_attempt_that_reaches_the_patient_gives_the_punctuality_and_the
     await ari.until(lambda: any(b.endswith("-br-cb") for b in ari.bridges), 10, "assistant and patient")
     await asyncio.sleep(20)
     ari.press(next(c.id for c in ari.channels.values() if c.endpoint == "assistent1"), "1")
-    await ari.until(lambda: not practice.controller.calls.all() and not ari.bridges, 10, "the attempt to end")
+    # The request is closed (request_ended) after the legs are gone: wait for the dispatcher to let go.
+    await ari.until(lambda: not practice.active.dispatcher.dialling(), 10, "the attempt to be stored")
     [attempt] = await traces(practice, [PATIENT])
     assert attempt.call_id == f"request-{request_id}", "booked outside a call: filed under the request"
-    assert attempt.kinds == [K.ATTEMPT_STARTED, K.ATTEMPT_DIALLED, K.ATTEMPT_ANSWERED, K.ATTEMPT_ENDED]
+    assert attempt.kinds == [
+        K.ATTEMPT_STARTED,
+        K.ATTEMPT_DIALLED,
+        K.ATTEMPT_ANSWERED,
+        K.ATTEMPT_ENDED,
+        K.REQUEST_ENDED,
+    ]
+    closed = attempt.one(K.REQUEST_ENDED).detail
+    assert (closed["request_id"], closed["status"], closed["attempts"]) == (request_id, "done", 1)
     started = attempt.one(K.ATTEMPT_STARTED).detail
     assert started["request_kind"] == "slot"
     promised = dt.datetime.fromisoformat(started["slot_start"])
@@ -235,8 +244,34 @@ async def test_an_attempt_that_does_not_reach_the_patient_says_not_reached(calli
     await ari.until(lambda: not ari.ringing("provider"), 60, "the patient's phone to ring out")
     await ari.until(lambda: not practice.controller.calls.all(), 60, "the attempt to end")
     [attempt] = await traces(practice, [PATIENT])
+    # The first of two tries: the request stays open for the retry, so it has no request_ended yet.
     assert attempt.kinds == [K.ATTEMPT_STARTED, K.ATTEMPT_DIALLED, K.ATTEMPT_ENDED]
     end = attempt.one(K.ATTEMPT_ENDED).detail
     assert (end["outcome"], end["headset"]) == ("not_reached", "assistent1")
     assert "talk_seconds" not in end
     assert attempt.seconds(K.ATTEMPT_DIALLED, K.ATTEMPT_ENDED) >= 30, "the patient's phone rang its full time"
+
+
+async def test_the_last_try_that_does_not_reach_the_patient_closes_the_request_as_not_reached(
+    tmp_path: Path,
+) -> None:
+    """With max_attempts 1 the first unanswered call ends the request: request_ended not_reached, 1 try."""
+    menu = one_assistant()
+    menu["callbacks"] = {**menu.get("callbacks", {}), "max_attempts": 1}
+    practice = FakePractice(tmp_path, menu)
+    practice.ari.register("assistent1", answer_after=2)
+    practice.ari.provider()  # rings until the ring time is over
+    await practice.migrate()
+    try:
+        request_id = await practice.book_due(PATIENT)
+        await practice.start()
+        ari = practice.ari
+        await ari.until(lambda: ari.ringing("provider"), 120, "the patient to be dialled")
+        await ari.until(lambda: not ari.ringing("provider"), 60, "the patient's phone to ring out")
+        await ari.until(lambda: not practice.active.dispatcher.dialling(), 60, "the attempt to be stored")
+        [attempt] = await traces(practice, [PATIENT])
+    finally:
+        await practice.close()
+    assert attempt.kinds[-2:] == [K.ATTEMPT_ENDED, K.REQUEST_ENDED]
+    closed = attempt.one(K.REQUEST_ENDED).detail
+    assert (closed["request_id"], closed["status"], closed["attempts"]) == (request_id, "not_reached", 1)

@@ -4,11 +4,14 @@ needs, and the figures read from them are what the call really did."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reports.figures import compute_figures
+from reports.records import build_stories
 from storage.call_events import EventKind as K
 from tests.fakes.practice import FakePractice, demo_menu
 from tests.fakes.trace import traces
@@ -262,8 +265,34 @@ async def test_a_caller_taken_over_after_a_restart_keeps_her_wait_from_the_first
     assert (
         first.kinds[-1] == K.CALL_ENDED and first.one(K.CALL_ENDED).detail["reason"] == "controller_stopped"
     )
-    assert K.QUEUE_LEFT not in first.kinds, "she did not leave the line"
+    # She did not leave the line: the stopping controller handed her over, 30 s into her wait.
+    handed = first.one(K.QUEUE_LEFT).detail
+    assert (handed["outcome"], handed["waited_seconds"]) == ("handed_over", pytest.approx(30.0, abs=0.01))
     assert resumed.one(K.CALL_RESUMED).detail == {"resumed_from": first.call_id, "entry_id": 1}
     left = resumed.one(K.QUEUE_LEFT).detail
     assert (left["outcome"], left["headset"]) == ("answered", "assistent1")
     assert left["waited_seconds"] == pytest.approx(answered - joined, abs=0.01)
+    # The report sees one caller, answered after her whole wait.
+    [story] = build_stories([*first.stored, *resumed.stored])
+    regular = compute_figures([story], dt.UTC).regular
+    assert (regular.calls, regular.answered) == (1, 1)
+    assert regular.wait.p50 == pytest.approx(answered - joined, abs=0.01)
+
+
+async def test_a_stop_during_the_queues_prompt_hands_the_caller_over(tmp_path: Path) -> None:
+    """The controller stops while she hears the queue's first prompt: queue_left handed_over, not lost."""
+    practice = FakePractice(tmp_path, demo_menu())
+    await practice.start()
+    try:
+        caller = practice.calls_in(PATIENT)
+        await practice.heard(caller, "welkom")
+        practice.ari.press(caller, "5")
+        prompt = demo_menu()["menu"]["options"]["5"]["prompt"]
+        await practice.heard(caller, prompt)
+        await practice.stop()
+        [call] = await traces(practice, [PATIENT])
+    finally:
+        await practice.close()
+    left = call.one(K.QUEUE_LEFT).detail
+    assert left["outcome"] == "handed_over"
+    assert call.kinds[-1] == K.CALL_ENDED and call.one(K.CALL_ENDED).detail["reason"] == "controller_stopped"
