@@ -236,11 +236,11 @@ def _nice_scale(maximum: float, integers: bool) -> tuple[float, float]:
 def _legend(bar_label: str, line_label: str) -> str:
     parts = ['<g class="legend">']
     if bar_label:
-        parts.append(f'<rect class="bar" x="{_LEFT}" y="6" width="10" height="10" fill="{_BAR}"/>')
+        parts.append(f'<rect class="legend-bar" x="{_LEFT}" y="6" width="10" height="10" fill="{_BAR}"/>')
         parts.append(f'<text x="{_LEFT + 14}" y="15" fill="{_TEXT}">{_text(bar_label)}</text>')
     if line_label:
         x = _LEFT + (24 + 7 * len(bar_label) if bar_label else 0)  # a rough text width: no font metrics here
-        parts.append(f'<path class="line" d="M{x},11h14" stroke="{_LINE}" stroke-width="2"/>')
+        parts.append(f'<path class="legend-line" d="M{x},11h14" stroke="{_LINE}" stroke-width="2"/>')
         parts.append(f'<text x="{x + 18}" y="15" fill="{_TEXT}">{_text(line_label)}</text>')
     parts.append("</g>")
     return "".join(parts)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ivr.web import actions, login, screen, stream
+from ivr.web import actions, login, reports_page, screen, stream
 from ivr.web.admin import add_admin_routes
 from ivr.web.auth import authenticate
 from ivr.web.context import CONTEXT, WebContext
@@ -36,6 +36,9 @@ def make_app(ctx: WebContext, *, tls: bool = False) -> web.Application:
     app.router.add_post("/api/callbacks/{request_id}/move", actions.move)
     app.router.add_post("/api/callbacks/{request_id}/delete", actions.delete)
     app.router.add_post("/api/headsets/{headset}/state", actions.headset_state)
+    app.router.add_get("/rapport", reports_page.page)
+    app.router.add_get("/rapport.css", reports_page.css)
+    app.router.add_get("/api/rapport", reports_page.data)
     add_admin_routes(app)
     app.router.add_get("/favicon.ico", _no_icon)
     app.router.add_static("/static", STATIC_DIR, show_index=False)
