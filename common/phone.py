@@ -114,3 +114,17 @@ def caller_display(raw: str) -> str:
     if text.lower() in _WITHHELD:
         return ANONYMOUS_DISPLAY
     return dutch_national(text) or UNKNOWN_DISPLAY
+
+
+def is_mobile(text: str) -> bool:
+    """True for a Dutch mobile number (06...): the only kind a text message is sent to."""
+    parsed = _parse_dutch(text)
+    return parsed is not None and phonenumbers.number_type(parsed) == PhoneNumberType.MOBILE
+
+
+def international(text: str) -> str | None:
+    """E.164 ("+31612345678") of a valid Dutch number, as message providers want it; else None."""
+    parsed = _parse_dutch(text)
+    if parsed is None:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -6,6 +6,7 @@ Models are frozen: a call keeps the PracticeConfig it started with, even while a
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -251,6 +252,45 @@ class Spoed(_Model):
     overflow_number: DutchNumber
 
 
+MessageText = Annotated[str, Field(min_length=1, max_length=320)]
+
+
+class MessageTexts(_Model):
+    """The texts, in Dutch, with {praktijk}, {dag} ("vandaag", "morgen", "maandag 24 november") and {tijd}
+    ("10:15") filled in. Never the medical reason: a text is read on a lock screen."""
+
+    booked: MessageText = "{praktijk} belt u {dag} om {tijd} terug."
+    not_reached: MessageText = (
+        "{praktijk} heeft u niet kunnen bereiken. Belt u ons terug als het nog nodig is."
+    )
+
+
+class Messages(_Model):
+    """Texts to the patient's mobile number when a callback is booked or could not reach them."""
+
+    enabled: bool = False  # nothing leaves the machine unless the practice turns this on
+    channel: Literal["sms", "whatsapp"] = "sms"
+    events: list[Literal["booked", "not_reached"]] = Field(default_factory=lambda: ["booked", "not_reached"])
+    texts: MessageTexts = Field(default_factory=MessageTexts)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Messages:
+        errors = []
+        for name in ("booked", "not_reached"):
+            text = getattr(self.texts, name)
+            unknown = set(re.findall(r"{([^{}]*)}", text)) - {"praktijk", "dag", "tijd"}
+            if unknown:
+                errors.append(
+                    (
+                        ("texts", name),
+                        f"unknown placeholder {{{sorted(unknown)[0]}}}; use {{praktijk}}, {{dag}}, {{tijd}}",
+                    )
+                )
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
+
 class PracticeConfig(_Model):
     """The whole menu file."""
 
@@ -262,6 +302,7 @@ class PracticeConfig(_Model):
     spoed: Spoed
     menu: Menu
     callbacks: CallbackDialing = Field(default_factory=CallbackDialing)
+    messages: Messages = Field(default_factory=Messages)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

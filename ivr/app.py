@@ -10,6 +10,7 @@ dispatcher connects anyone.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -29,7 +30,7 @@ from ivr import logs, sounds
 from ivr.ari import AriClient, EventStream
 from ivr.ari.port import Ari
 from ivr.callback.dialout import DialOutContext, dial_out
-from ivr.callback.store import CallbackStore, no_capacity
+from ivr.callback.store import CallbackStore, no_capacity, no_messages
 from ivr.callback.upkeep import recover_then_sweep
 from ivr.core import deadline
 from ivr.core.activation import Supervisor
@@ -41,9 +42,11 @@ from ivr.core.registry import CallRegistry
 from ivr.db.door import Database
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
 from ivr.db.schema import migrate_until_ready
+from ivr.intake.service import IntakeService
 from ivr.live.notifier import Notifier, no_notice
 from ivr.live.status import LiveStatus
 from ivr.menu.flows import MenuFlows
+from ivr.messages.setup import Messaging, messaging
 from ivr.queue.dispatcher import Dispatcher
 from ivr.queue.due import DueCallbacks
 from ivr.queue.headset_store import headset_saver, load_headset_states
@@ -155,12 +158,15 @@ async def serve(
     headset_states = HeadsetStates(save=headset_saver(db, registry, clock), notify=notifier.publish)
     # One trace for the whole process: events of calls in any active period go through one buffer.
     trace = CallTrace(db, registry, clock)
+    messages = _messaging(db, menus)
     callbacks = CallbackStore(
         db,
         registry,
         (lambda: capacity.current) if capacity is not None else no_capacity,
         notify=notifier.publish,
         trace=trace,
+        messages=messages.composer,
+        message_written=messages.notify,
     )
     queue_store = QueueStore(db, registry)
     ari = AriClient(
@@ -187,6 +193,8 @@ async def serve(
     background.append(
         asyncio.create_task(load_headset_states(db, registry, headset_states), name="headset-states")
     )
+    if messages.worker is not None:
+        background.append(asyncio.create_task(messages.worker.run(), name="outbox"))
     trace.start()
     log.info(ev.CONTROLLER_STARTING, app=settings.app, ari=settings.ari_url)
     web_runner = None
@@ -206,6 +214,7 @@ async def serve(
             prompt_names=catalog.names,
             sounds_dir=settings.sounds_dir,
             prompt_replaced=media.forget,
+            intake=IntakeService(callbacks, db, registry, clock) if capacity is not None else None,
         )
         tls = tls_context(settings.web_tls_cert, settings.web_tls_key)
         web_runner = await start_web(web_ctx, settings.web_host, settings.web_port, tls)
@@ -231,6 +240,15 @@ async def serve(
         await db.drain()
         await ari.close()
         await engine.dispose()
+
+
+def _messaging(db: Database, menus: MenuHolder) -> Messaging:
+    """Messages to patients; a wrong provider setting leaves them off, never the calls."""
+    try:
+        return messaging(os.environ, db, menus, clock)
+    except ValueError as exc:
+        log.error("messages_not_started", error=str(exc))
+        return Messaging(no_messages, None)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         help="users of the screen: terugbel users add NAME --role admin | list | set-password NAME",
         add_help=False,
     )
+    sub.add_parser(
+        "tokens",
+        help="API tokens of the intake API: terugbel tokens add NAME --scopes create,read | list | revoke N",
+        add_help=False,
+    )
 
     args, rest = parser.parse_known_args(argv)
     if args.command != "run":
@@ -81,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         from ivr.users_cli import run as users_run
 
         return users_run(rest, database_url=database_url_from_env())
+    if args.command == "tokens":
+        from ivr.tokens_cli import run as tokens_run
+
+        return tokens_run(rest, database_url=database_url_from_env())
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check-capacity":

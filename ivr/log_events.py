@@ -89,3 +89,9 @@ RETENTION_PURGE = "retention_purge"
 # ---- the screen --------------------------------------------------------------------------------------
 WEB_LISTENING = "web_listening"
 WEB_NOT_STARTED = "web_not_started"
+
+# ---- messages to patients and the intake API ----------------------------------------------------------
+MESSAGE_SENT = "message_sent"
+MESSAGE_RETRY = "message_retry"
+MESSAGE_FAILED = "message_failed"
+INTAKE_BOOKED = "intake_booked"

@@ -17,6 +17,7 @@ import structlog
 
 from ivr import log_events as ev
 from ivr.db.door import Database, StoreUnavailable
+from storage.idempotency import purge_answers
 from storage.logins import purge_expired_sessions, purge_login_attempts
 from storage.recordings import delete_recordings, delete_recordings_older_than
 from storage.retention import purge_older_than
@@ -29,6 +30,7 @@ MESSAGE_FOLDERS = ("inspreeklijn",)
 # Failed and successful logins (names and addresses of staff) are kept this long for looking into a
 # break-in attempt, or the data's own limit if that is shorter; the lockout itself needs 15 minutes.
 LOGIN_ATTEMPTS_KEPT = dt.timedelta(days=30)
+IDEMPOTENCY_KEPT = dt.timedelta(hours=24)
 
 
 async def purge_once(
@@ -40,6 +42,8 @@ async def purge_once(
     result = await db.run(purge_older_than, cutoff)
     sessions = await db.run(purge_expired_sessions, now)
     logins = await db.run(purge_login_attempts, max(cutoff, now - LOGIN_ATTEMPTS_KEPT))
+    # An API client retries within minutes; after a day an answer kept for its retry has no use left.
+    answers = await db.run(purge_answers, now - IDEMPOTENCY_KEPT)
     files = 0
     if recordings_dir is not None:
         # File deletion blocks: off the event loop, so no call waits on the disk.
@@ -55,8 +59,9 @@ async def purge_once(
         files=files,
         sessions=sessions,
         login_attempts=logins,
+        idempotency_answers=answers,
     )
-    return result.deleted + sessions + logins
+    return result.deleted + sessions + logins + answers
 
 
 async def purge_forever(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.privacy import mask_number
 from common.room import has_room
 from storage.models import CallbackRequest, CallEvent, SlotCounter
+from storage.outbox import MessageDraft, add_message
 from storage.retry import with_retry
 from storage.sql import greatest, insert_ignore
 from storage.status import (
@@ -55,12 +56,19 @@ async def book_callback(
     voice_note_ref: str | None = None,
     call_id: str | None = None,
     reserved: int = 0,
+    patient_name: str | None = None,
+    urgency: str | None = None,
+    triage: dict[str, Any] | None = None,
+    message: MessageDraft | None = None,
+    now: datetime | None = None,
 ) -> CallbackRequest | None:
     """Take a place in the slot and store the callback request, or return None if there is no room.
 
     ``capacity`` is the whole slot, ``reserved`` the part held back for priority requests: the planner's
     numbers (``slot_capacity`` and ``priority_reserved_per_slot``), judged by the same rule
     (common.room). The request is committed before this returns, so the caller may confirm it.
+    ``message`` (the patient's confirmation) goes into the outbox in the same transaction: it exists
+    exactly when the booking does.
     """
     require_aware(slot_start=slot_start, slot_end=slot_end)
     if slot_end <= slot_start:
@@ -94,9 +102,20 @@ async def book_callback(
                 status=RequestStatus.BOOKED,
                 attempts=0,
                 call_id=call_id,
+                patient_name=patient_name,
+                urgency=urgency,
+                triage=triage,
             )
             session.add(request)
             await session.flush()
+            if message is not None:
+                add_message(
+                    session,
+                    practice_id=practice_id,
+                    request_id=request.id,
+                    draft=message,
+                    now=now or utcnow(),
+                )
             return request, taken
 
     request, place = await with_retry(transaction, what="book_callback")

@@ -14,6 +14,7 @@ and the periodic sweep close abandoned attempts with it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.bookings import release_place
 from storage.models import CallbackAttempt, CallbackRequest
+from storage.outbox import MessageDraft, add_message
 from storage.retry import with_retry
 from storage.status import (
     FINAL_STATUSES,
@@ -180,8 +182,12 @@ async def finish_attempt(
     retry_after: timedelta,
     max_attempts: int,
     max_failures: int = DEFAULT_MAX_FAILURES,
+    not_reached_message: Callable[[CallbackRequest], MessageDraft | None] | None = None,
 ) -> CallbackRequest:
     """End an attempt with ``outcome`` and move its request on by the attempts protocol (module doc).
+
+    When this ends the request as not reached, ``not_reached_message`` may give the patient's message,
+    which goes into the outbox in the same transaction.
 
     The outcome applied (and stored with the attempt) may differ from the one passed: see
     ``settle_outcome``. Finishing an attempt that already ended changes nothing and returns the request
@@ -198,7 +204,7 @@ async def finish_attempt(
 
     async def transaction() -> tuple[CallbackRequest, AttemptOutcome | None]:
         async with sessions() as session, session.begin():
-            return await finish_in(
+            request, applied = await finish_in(
                 session,
                 attempt_id,
                 given,
@@ -207,6 +213,13 @@ async def finish_attempt(
                 max_attempts=max_attempts,
                 max_failures=max_failures,
             )
+            if applied is not None and request.status == RequestStatus.NOT_REACHED and not_reached_message:
+                draft = not_reached_message(request)
+                if draft is not None:
+                    add_message(
+                        session, practice_id=request.practice_id, request_id=request.id, draft=draft, now=now
+                    )
+            return request, applied
 
     request, applied = await with_retry(transaction, what="finish_attempt")
     log.info(

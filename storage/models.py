@@ -162,6 +162,10 @@ class CallbackRequest(Base):
         String(16), default=RequestSource.PHONE, server_default=RequestSource.PHONE.value
     )
     reason: Mapped[str | None] = mapped_column(Text)
+    # Online intake: who the patient is (name or initials), the triage level and the structured answers.
+    patient_name: Mapped[str | None] = mapped_column(String(100))
+    urgency: Mapped[str | None] = mapped_column(String(2))
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSONDict)
     # Name or path of the recording; the audio itself is not stored in the database.
     voice_note_ref: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Table, and_, delete, exists, func, select
+from sqlalchemy import Table, and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import CallbackAttempt, CallbackRequest, CallEvent, QueueEntry, SlotCounter
+from storage.models_intake import OutboundMessage
 from storage.models_web import AuditEntry
 from storage.retry import with_retry
-from storage.status import FINAL_STATUSES
+from storage.status import FINAL_STATUSES, MessageStatus
 from storage.types import require_aware
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,9 @@ _event: Table = CallEvent.__table__  # type: ignore[assignment]
 _counter: Table = SlotCounter.__table__  # type: ignore[assignment]
 _queue: Table = QueueEntry.__table__  # type: ignore[assignment]
 _audit: Table = AuditEntry.__table__  # type: ignore[assignment]
+_message: Table = OutboundMessage.__table__  # type: ignore[assignment]
+# A message still to be sent is kept whatever its age (its request is still active anyway).
+SETTLED_MESSAGES = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,20 @@ class Purged:
     queue_entries: int = 0
     events: int = 0
     audit_entries: int = 0
+    messages: int = 0
     voice_note_refs: tuple[str, ...] = ()
 
     @property
     def deleted(self) -> int:
         """Rows about patients deleted in all (slot counters hold no patient data and are not counted)."""
-        return self.requests + self.attempts + self.queue_entries + self.events + self.audit_entries
+        return (
+            self.requests
+            + self.attempts
+            + self.queue_entries
+            + self.events
+            + self.audit_entries
+            + self.messages
+        )
 
 
 async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: datetime) -> Purged:
@@ -69,6 +81,15 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
             old = select(_request.c.id).where(is_old)
             # Explicit rather than relying on ON DELETE CASCADE, so the count is exact on both databases.
             attempts = await session.execute(delete(_attempt).where(_attempt.c.request_id.in_(old)))
+            # A message holds the patient's number: it goes with its request, or by its age once settled.
+            messages = await session.execute(
+                delete(_message).where(
+                    or_(
+                        _message.c.request_id.in_(old),
+                        and_(_message.c.created_at < cutoff, _message.c.status.in_(SETTLED_MESSAGES)),
+                    )
+                )
+            )
             refs = await session.scalars(delete(_request).where(is_old).returning(_request.c.voice_note_ref))
             deleted_refs = list(refs)
             events = await session.execute(delete(_event).where(_event.c.at < cutoff))
@@ -86,6 +107,7 @@ async def purge_older_than(sessions: async_sessionmaker[AsyncSession], cutoff: d
                 queue_entries=queued.rowcount,  # type: ignore[attr-defined]
                 events=events.rowcount,  # type: ignore[attr-defined]
                 audit_entries=audited.rowcount,  # type: ignore[attr-defined]
+                messages=messages.rowcount,  # type: ignore[attr-defined]
                 voice_note_refs=tuple(ref for ref in deleted_refs if ref),
             )
 

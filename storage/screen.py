@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import CallbackAttempt, CallbackRequest
+from storage.models_intake import OutboundMessage
 from storage.status import ACTIVE_STATUSES
 from storage.types import require_aware
 
@@ -64,6 +65,11 @@ class ScreenRow:
     # Pass it back to the manual actions (``seen_updated_at``) to refuse a change made meanwhile.
     updated_at: datetime
     attempts: tuple[ScreenAttempt, ...]
+    # Online intake: the patient's name or initials and the triage level (None for a caller's request).
+    patient_name: str | None = None
+    urgency: str | None = None
+    # (event, status) of each message to the patient, oldest first.
+    messages: tuple[tuple[str, str], ...] = ()
 
 
 def _in_range(column: ColumnElement[datetime | None], start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -87,7 +93,9 @@ def _of_day(start: datetime, end: datetime) -> ColumnElement[bool]:
     )
 
 
-def _row(request: CallbackRequest, attempts: list[CallbackAttempt]) -> ScreenRow:
+def _row(
+    request: CallbackRequest, attempts: list[CallbackAttempt], messages: list[OutboundMessage]
+) -> ScreenRow:
     return ScreenRow(
         id=request.id,
         phone=request.phone,
@@ -117,6 +125,9 @@ def _row(request: CallbackRequest, attempts: list[CallbackAttempt]) -> ScreenRow
             )
             for a in attempts
         ),
+        patient_name=request.patient_name,
+        urgency=request.urgency,
+        messages=tuple((m.event, m.status) for m in messages),
     )
 
 
@@ -144,7 +155,15 @@ async def _load(sessions: Sessions, practice_id: int, *conditions: ColumnElement
             _, attempts = grouped.setdefault(request.id, (request, []))
             if attempt is not None:
                 attempts.append(attempt)
-    return [_row(request, attempts) for request, attempts in grouped.values()]
+        messages = await session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.request_id.in_(list(grouped)))
+            .order_by(OutboundMessage.id)
+        )
+        by_request: dict[int, list[OutboundMessage]] = {}
+        for message in messages:
+            by_request.setdefault(message.request_id or 0, []).append(message)
+    return [_row(request, attempts, by_request.get(request.id, [])) for request, attempts in grouped.values()]
 
 
 async def day_callbacks(

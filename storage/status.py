@@ -122,3 +122,35 @@ def parse(enum: type[E], value: object, field: str) -> E:
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
         raise ValueError(f"unknown {field} {value!r}; expected one of: {allowed}") from None
+
+
+class MessageStatus(StrEnum):
+    """Where a message to a patient stands in the outbox."""
+
+    PENDING = "pending"  # to be sent (again) from next_attempt_at
+    SENDING = "sending"  # handed to the provider right now
+    SENT = "sent"  # the provider accepted it (its message id is kept)
+    DELIVERED = "delivered"  # the provider reported it delivered
+    FAILED = "failed"  # given up: permanent error, too many tries, or not known whether it went out
+
+
+class MessageEvent(StrEnum):
+    """What a message tells the patient."""
+
+    BOOKED = "booked"
+    NOT_REACHED = "not_reached"
+
+
+class MessageChannel(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class Urgency(StrEnum):
+    """The Dutch triage levels (NTS): U1 life-threatening .. U5 advice; only U3-U5 may be a callback."""
+
+    U1 = "U1"
+    U2 = "U2"
+    U3 = "U3"
+    U4 = "U4"
+    U5 = "U5"

@@ -7,6 +7,7 @@ Call events go to the call trace (ivr.trace): recording one never waits for the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -24,11 +25,21 @@ from storage import attempts
 from storage.bookings import book_callback, bookings_between
 from storage.call_events import EventKind
 from storage.models import CallbackAttempt, CallbackRequest, NumberSource
+from storage.outbox import MessageDraft
 from storage.requests import attach_voice_note
+from storage.status import MessageEvent, RequestSource
 
 log = structlog.get_logger(__name__)
 
 CapacitySource = Callable[[], CapacityConfig]
+# The practice's message for an event (booked, not reached) to a phone, about a slot; None: no message.
+MessageComposer = Callable[[MessageEvent, str, dt.datetime | None], MessageDraft | None]
+
+
+def no_messages(event: MessageEvent, phone: str, slot_start: dt.datetime | None) -> MessageDraft | None:
+    return None
+
+
 # Unexpected errors in a request's attempts before it is left to the assistants by hand (issue 8, defect 9).
 MAX_FAILED_ATTEMPTS = 3
 # An attempt claimed a moment ago may not be registered as owned yet: the sweep leaves young ones alone.
@@ -50,16 +61,24 @@ class CallbackStore:
         capacity: CapacitySource,
         notify: Callable[[str], None] = no_notice,
         trace: CallTrace | None = None,
+        messages: MessageComposer = no_messages,
+        message_written: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.practice = practice
         self.capacity = capacity
         self.notify = notify
         self.trace = trace  # None: a store built without one records no events (some unit tests)
+        # The patient's texts go into the outbox with the booking or the request's end, in one transaction;
+        # `message_written` wakes the worker that sends them.
+        self.messages = messages
+        self.message_written = message_written
 
     # ---- the offer ------------------------------------------------------------------------------------
 
-    async def earliest(self, now: dt.datetime, *, after: dt.datetime | None = None) -> Offer | NoSlot:
+    async def earliest(
+        self, now: dt.datetime, *, after: dt.datetime | None = None, priority: bool = False
+    ) -> Offer | NoSlot:
         """The earliest slot with room at `now` (strictly after `after`), given what is booked."""
         config = self.capacity()
         practice_id = await self.practice.id()
@@ -68,16 +87,45 @@ class CallbackStore:
         end = now + dt.timedelta(days=config.horizon_days + 2)
         rows = await self.db.run(bookings_between, practice_id, start, end)
         bookings = [Booking(r.slot_start, r.priority) for r in rows if r.slot_start is not None]
-        return earliest_slot(config, bookings, now, after=after)
+        return earliest_slot(config, bookings, now, after=after, priority=priority)
 
     async def book(
         self, offer: Offer, *, phone: str, number_source: NumberSource, call_id: str
     ) -> CallbackRequest | None:
         """Take a place in the offered slot (committed when this returns), or None if it just filled up."""
+        return await self._book(offer, phone=phone, number_source=number_source, call_id=call_id)
+
+    async def book_online(
+        self,
+        offer: Offer,
+        *,
+        phone: str,
+        patient_name: str,
+        urgency: str,
+        summary: str,
+        triage: dict[str, Any],
+        priority: bool,
+    ) -> CallbackRequest | None:
+        """Book a request made online (the intake API), like a caller's: None if the slot just filled up."""
+        return await self._book(
+            offer,
+            phone=phone,
+            number_source=NumberSource.ONLINE,
+            source=RequestSource.ONLINE,
+            priority=priority,
+            reason=summary,
+            patient_name=patient_name,
+            urgency=urgency,
+            triage=triage,
+        )
+
+    async def _book(self, offer: Offer, *, phone: str, **fields: Any) -> CallbackRequest | None:
         config = self.capacity()
+        message = self.messages(MessageEvent.BOOKED, phone, offer.slot_start)
         # The whole slot and its reserve, judged in SQL by the planner's own rule (common.room): what the
-        # planner offered, the booking accepts unless another caller took it meanwhile.
-        request = await self.db.run(
+        # planner offered, the booking accepts unless another caller took it meanwhile. The patient's text,
+        # if any, is written in the same transaction.
+        request: CallbackRequest | None = await self.db.run(
             book_callback,
             practice_id=await self.practice.id(),
             slot_start=offer.slot_start,
@@ -85,11 +133,13 @@ class CallbackStore:
             capacity=slot_capacity(config, offer.slot_start),
             reserved=config.priority_reserved_per_slot,
             phone=phone,
-            number_source=number_source,
-            call_id=call_id,
+            message=message,
+            **fields,
         )
         if request is not None:
             self.notify("callbacks")  # the screen shows it within a second
+            if message is not None:
+                self.message_written()
         return request
 
     async def attach_voice_note(self, request_id: int, ref: str) -> None:
@@ -130,7 +180,15 @@ class CallbackStore:
             retry_after=retry_after,
             max_attempts=max_attempts,
             max_failures=MAX_FAILED_ATTEMPTS,
+            not_reached_message=self._not_reached_message,
         )
+
+    def _not_reached_message(self, request: CallbackRequest) -> MessageDraft | None:
+        message = self.messages(MessageEvent.NOT_REACHED, request.phone, None)
+        if message is not None:
+            # Written in the attempt's transaction; the worker is woken when that has committed (soon).
+            asyncio.get_running_loop().call_soon(self.message_written)
+        return message
 
     async def recover(self, now: dt.datetime, dialing: CallbackDialing) -> list[tuple[int, str]]:
         """Close the attempts a stopped controller left open (answered: done; dialled: a try; else back)."""

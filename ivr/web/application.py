@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ivr.web import actions, login, reports_page, screen, stream
 from ivr.web.admin import add_admin_routes
+from ivr.web.api_v1 import add_api_routes, api_guard
 from ivr.web.auth import authenticate
 from ivr.web.context import CONTEXT, WebContext
 from ivr.web.security import security_headers
@@ -18,7 +19,8 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 def make_app(ctx: WebContext, *, tls: bool = False) -> web.Application:
-    app = web.Application(middlewares=[authenticate], client_max_size=MAX_BODY_BYTES)
+    # The API's token check comes first: the session check after it lets only token clients into /api/v1.
+    app = web.Application(middlewares=[api_guard, authenticate], client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app.on_response_prepare.append(security_headers(tls=tls))
     app.router.add_get("/login", login.login_page)
@@ -40,6 +42,7 @@ def make_app(ctx: WebContext, *, tls: bool = False) -> web.Application:
     app.router.add_get("/rapport.css", reports_page.css)
     app.router.add_get("/api/rapport", reports_page.data)
     add_admin_routes(app)
+    add_api_routes(app)
     app.router.add_get("/favicon.ico", _no_icon)
     app.router.add_static("/static", STATIC_DIR, show_index=False)
     return app

@@ -19,6 +19,7 @@ from aiohttp import web
 from ivr.db.door import StoreUnavailable
 from ivr.web.context import context_of
 from ivr.web.errors import refuse, unavailable
+from storage.api_tokens import TokenInfo
 from storage.logins import LiveSession, hash_token, live_session
 from storage.status import UserRole
 
@@ -29,6 +30,11 @@ PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 ADMIN_PREFIXES = ("/beheer", "/api/beheer")
 SESSION: web.RequestKey[LiveSession] = web.RequestKey("session", LiveSession)
+# The intake API: its clients authenticate with a bearer token (ivr.web.api_v1.auth), never the cookie.
+API_V1_PREFIX = "/api/v1/"
+API_V1_DOCUMENT = "/api/v1/openapi.json"
+# Set by the token check before this middleware runs; without it only the OpenAPI document is served.
+API_CLIENT: web.RequestKey[TokenInfo] = web.RequestKey("api_client", TokenInfo)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
@@ -48,6 +54,10 @@ def needs_admin(path: str) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in ADMIN_PREFIXES)
 
 
+def is_token_api(path: str) -> bool:
+    return path == API_V1_PREFIX.rstrip("/") or path.startswith(API_V1_PREFIX)
+
+
 def is_api(path: str) -> bool:
     return path.startswith("/api/")
 
@@ -60,6 +70,14 @@ def current(request: web.Request) -> LiveSession:
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every path but the login page and the static files needs a live session, admin paths an admin."""
+    if is_token_api(request.path):
+        # Not public: the token check (an outer middleware) must have let this client in. A session
+        # cookie counts for nothing here, so there is no CSRF to check either.
+        if request.path != API_V1_DOCUMENT and API_CLIENT not in request:
+            refusal = refuse(401, "unauthorized", "Een geldige API-sleutel is nodig.")
+            refusal.headers["WWW-Authenticate"] = 'Bearer realm="terugbel"'
+            raise refusal
+        return await handler(request)
     if is_public(request.path):
         _check_origin(request)
         return await handler(request)

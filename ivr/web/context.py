@@ -13,6 +13,7 @@ from capacity.loader import CapacityHolder
 from dialplan.holder import MenuHolder
 from ivr.db.door import Database
 from ivr.db.practice import PracticeRegistry
+from ivr.intake.service import IntakeService
 from ivr.live.notifier import Notifier
 from ivr.live.status import LiveStatus
 from ivr.queue.headsets import HeadsetStates
@@ -31,6 +32,9 @@ class WebSettings:
     failures_per_account: int = 5
     failures_per_address: int = 20
     failure_window: dt.timedelta = dt.timedelta(minutes=15)
+    # The intake API's rate limit per token: a steady rate and the burst a client may use at once.
+    api_requests_per_minute: int = 60
+    api_burst: int = 20
 
 
 @dataclass
@@ -52,6 +56,8 @@ class WebContext:
     sounds_dir: Path | None = None
     # Told the name of a prompt whose audio was just replaced (e.g. so Media forgets its cached length).
     prompt_replaced: Callable[[str], None] = lambda name: None
+    # Books, reads and cancels online requests (the intake API); None: the practice offers no callbacks.
+    intake: IntakeService | None = None
 
 
 def web_settings(settings: Settings) -> WebSettings:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ivr.queue.headsets import HeadsetState
-from storage.status import AttemptOutcome, RequestKind, RequestSource, RequestStatus
+from storage.status import (
+    AttemptOutcome,
+    MessageEvent,
+    MessageStatus,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+)
 
 STATUS = {
     RequestStatus.BOOKED: "gepland",
@@ -41,3 +48,20 @@ def outcome_label(outcome: str | None) -> str:
     if outcome is None:
         return "bezig"
     return OUTCOME.get(AttemptOutcome(outcome), outcome) if outcome in OUTCOME else outcome
+
+
+MESSAGE_EVENT = {MessageEvent.BOOKED: "bevestiging", MessageEvent.NOT_REACHED: "niet bereikt"}
+MESSAGE_STATUS = {
+    MessageStatus.PENDING: "wacht op verzenden",
+    MessageStatus.SENDING: "wordt verzonden",
+    MessageStatus.SENT: "verzonden",
+    MessageStatus.DELIVERED: "afgeleverd",
+    MessageStatus.FAILED: "mislukt",
+}
+
+
+def message_label(event: str, status: str) -> str:
+    """ "bericht bevestiging: verzonden": one message to the patient and where it stands."""
+    what = MESSAGE_EVENT.get(MessageEvent(event), event) if event in MESSAGE_EVENT else event
+    state = MESSAGE_STATUS.get(MessageStatus(status), status) if status in MESSAGE_STATUS else status
+    return f"bericht {what}: {state}"

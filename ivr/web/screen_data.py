@@ -15,7 +15,7 @@ from capacity.config import CapacityConfig
 from common.privacy import mask_number
 from ivr.live.status import LiveSnapshot
 from ivr.queue.order import PATIENT_RANK, DueCallback, order_key
-from ivr.web.labels import HEADSET_STATE, STATUS, outcome_label, source_label
+from ivr.web.labels import HEADSET_STATE, STATUS, message_label, outcome_label, source_label
 from storage.models import QueueEntry
 from storage.screen import ScreenRow
 from storage.status import ACTIVE_STATUSES, RequestKind, RequestStatus
@@ -62,6 +62,9 @@ def callback_row(row: ScreenRow, now: dt.datetime, tz: dt.tzinfo, calling: dict[
         "kind": str(row.kind),
         "priority": bool(row.priority),
         "reason": row.reason or "",
+        "name": row.patient_name or "",
+        "urgency": row.urgency or "",
+        "messages": [message_label(event, status) for event, status in row.messages],
         "voice_note": row.voice_note_ref is not None,
         "status": str(row.status),
         "status_label": STATUS.get(RequestStatus(row.status), str(row.status)),

@@ -13,6 +13,7 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import storage.models_intake  # the intake's and the outbox's tables, on Base.metadata
 import storage.models_web  # noqa: F401  (puts the screen's tables on Base.metadata)
 from storage.db import make_engine
 from storage.migrate import MIGRATION_COMMAND_TIMEOUT

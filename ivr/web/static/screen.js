@@ -148,8 +148,13 @@ function callbackRow(row, open) {
     "Toon",
   );
   show.addEventListener("click", () => reveal(row.id, number, show));
-  const reason = el("td", { class: "reason" }, row.reason);
+  const reason = el("td", { class: "reason" });
+  if (row.name || row.urgency) {
+    reason.append(el("div", { class: "who" }, [row.name, row.urgency].filter(Boolean).join(" · ")));
+  }
+  reason.append(el("div", { class: "summary" }, row.reason));
   if (row.voice_note) reason.append(voiceNote(row.id));
+  for (const message of row.messages) reason.append(el("div", { class: "message-state" }, message));
   const attempts = el("td", { class: "attempts" });
   for (const a of row.attempts) {
     attempts.append(el("div", {}, `${a.no}. ${a.at} ${a.outcome}${a.headset ? " (" + a.headset + ")" : ""}`));

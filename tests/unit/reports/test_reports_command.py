@@ -7,9 +7,11 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from ivr.cli import main as terugbel
 from storage.call_events import record_call_events
@@ -21,6 +23,14 @@ from tests.unit.reports.calls import MONDAY, at, attempt, events, offered, queue
 ROOT = Path(__file__).resolve().parents[3]
 CAPACITY = ROOT / "capacity" / "examples" / "demo-capacity.yaml"
 SUNDAY = MONDAY + dt.timedelta(days=6)
+
+
+@pytest.fixture(autouse=True)
+def structlog_restored() -> Iterator[None]:
+    """The command configures logging for its process (to the captured stderr): other tests get the
+    defaults back, or their log lines would go to a closed stream."""
+    yield
+    structlog.reset_defaults()
 
 
 def _history() -> list:

@@ -28,7 +28,8 @@ PATIENT_TABLES = {
 }
 # 0004: the screen and the admin pages.
 WEB_TABLES = {"web_user", "web_session", "login_attempt", "audit_entry", "config_version", "headset_state"}
-EXPECTED_TABLES = PATIENT_TABLES | WEB_TABLES
+INTAKE_TABLES = {"api_token", "idempotency_record", "outbound_message"}
+EXPECTED_TABLES = PATIENT_TABLES | WEB_TABLES | INTAKE_TABLES
 SLOT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 # The 0001 columns only: the models already describe the newer schema.
@@ -83,11 +84,32 @@ async def test_upgrade_creates_the_query_indexes(database_url: str) -> None:
 
 
 async def test_downgrade_to_0003_drops_only_the_screens_tables(database_url: str) -> None:
-    """0004 rolls back to the patient tables alone and applies again to the schema the models describe."""
+    """0005 and 0004 roll back to the patient tables alone, then apply again to the schema of the models."""
     await upgrade(database_url)
     await _downgrade(database_url, "0003")
     tables = await _inspect(database_url, lambda c: set(inspect(c).get_table_names()))
     assert tables == PATIENT_TABLES | {"alembic_version"}
+    await upgrade(database_url)
+    diff = await _inspect(
+        database_url,
+        lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata),
+    )
+    assert diff == []
+
+
+async def test_downgrade_to_0004_drops_only_the_intakes_tables_and_columns(database_url: str) -> None:
+    """0005 rolls back to the screen's schema (no tokens, outbox or intake columns) and applies again."""
+    await upgrade(database_url)
+    await _downgrade(database_url, "0004")
+
+    def shape(connection: Connection) -> tuple[set[str], set[str]]:
+        inspector = inspect(connection)
+        columns = {c["name"] for c in inspector.get_columns("callback_request")}
+        return set(inspector.get_table_names()), columns
+
+    tables, columns = await _inspect(database_url, shape)
+    assert tables == PATIENT_TABLES | WEB_TABLES | {"alembic_version"}
+    assert not {"patient_name", "urgency", "triage"} & columns
     await upgrade(database_url)
     diff = await _inspect(
         database_url,

@@ -18,8 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from capacity.loader import CapacityHolder
 from dialplan.holder import MenuHolder
+from ivr.callback.store import CallbackStore
 from ivr.db.door import Database
 from ivr.db.practice import PracticeIdentity, PracticeRegistry
+from ivr.intake.service import IntakeService
 from ivr.live.notifier import Notifier
 from ivr.live.status import LiveStatus
 from ivr.queue.headset_store import headset_saver
@@ -104,6 +106,9 @@ async def web(tmp_path: Path) -> AsyncIterator[Web]:
     clock = Clock(START)
     recordings = tmp_path / "recordings"
     recordings.mkdir()
+    capacity = CapacityHolder(capacity_path)
+    # The intake API books through the same door as a caller's booking (no messages composed here).
+    callbacks = CallbackStore(db, registry, lambda: capacity.current, notify=notifier.publish)
     ctx = WebContext(
         db=db,
         practice=registry,
@@ -111,12 +116,13 @@ async def web(tmp_path: Path) -> AsyncIterator[Web]:
         notifier=notifier,
         headsets=HeadsetStates(save=headset_saver(db, registry, clock), notify=notifier.publish),
         menus=menus,
-        capacity=CapacityHolder(capacity_path),
+        capacity=capacity,
         clock=clock,
         settings=WebSettings(),
         recordings_dir=recordings,
         practice_recordings=tmp_path / "practice-recordings",
         prompt_names=catalog.names,
+        intake=IntakeService(callbacks, db, registry, clock),
     )
     clients: list[TestClient] = []
 

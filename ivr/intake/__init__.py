@@ -1,0 +1,1 @@
+"""The online intake: callback requests made by a triage form through the API (issue 11)."""

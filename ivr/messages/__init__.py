@@ -1,0 +1,1 @@
+"""Messages to patients: the practice's texts (compose), the providers that send them, the outbox worker."""
