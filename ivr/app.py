@@ -215,6 +215,7 @@ async def serve(
             sounds_dir=settings.sounds_dir,
             prompt_replaced=media.forget,
             intake=IntakeService(callbacks, db, registry, clock) if capacity is not None else None,
+            delivery_reports=messages.delivery_reports,
         )
         tls = tls_context(settings.web_tls_cert, settings.web_tls_key)
         web_runner = await start_web(web_ctx, settings.web_host, settings.web_port, tls)

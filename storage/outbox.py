@@ -175,3 +175,28 @@ async def _set(sessions: Sessions, message_id: int, **values: object) -> None:
             await session.execute(update(_message).where(_message.c.id == message_id).values(**values))
 
     await with_retry(transaction, what="update_message")
+
+
+async def mark_delivery(
+    sessions: Sessions, provider_message_id: str, *, delivered: bool, error: str | None, now: datetime
+) -> bool:
+    """The provider's report on a sent message: delivered, or not (then failed with its reason).
+
+    Only a message that went out is changed, found by the provider's own id; False if there is none.
+    """
+    status = MessageStatus.DELIVERED if delivered else MessageStatus.FAILED
+
+    async def transaction() -> bool:
+        async with sessions() as session, session.begin():
+            changed = await session.scalar(
+                update(_message)
+                .where(
+                    _message.c.provider_message_id == provider_message_id,
+                    _message.c.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
+                )
+                .values(status=status, last_error=(error or None) and error[:ERROR_LENGTH], updated_at=now)
+                .returning(_message.c.id)
+            )
+            return changed is not None
+
+    return await with_retry(transaction, what="mark_delivery")

@@ -82,5 +82,6 @@ def provider_from_env(env: Mapping[str, str]) -> Provider | None:
             auth_token=values["TERUGBEL_TWILIO_AUTH_TOKEN"],
             sender=values["TERUGBEL_TWILIO_FROM"],
             base_url=env.get("TERUGBEL_TWILIO_BASE_URL", "https://api.twilio.com"),
+            status_callback=env.get("TERUGBEL_TWILIO_STATUS_CALLBACK_URL") or None,
         )
     raise ValueError(f"TERUGBEL_MESSAGES_PROVIDER: unknown provider {kind!r}; use none, log or twilio")

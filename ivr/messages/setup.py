@@ -15,6 +15,7 @@ from ivr.db.door import Database
 from ivr.messages.compose import compose
 from ivr.messages.outbox_worker import OutboxSettings, OutboxWorker
 from ivr.messages.provider import provider_from_env
+from ivr.messages.twilio_api import DeliveryReports, TwilioProvider
 from storage.outbox import MessageDraft
 from storage.status import MessageEvent
 
@@ -25,6 +26,7 @@ log = structlog.get_logger(__name__)
 class Messaging:
     composer: MessageComposer
     worker: OutboxWorker | None
+    delivery_reports: DeliveryReports | None = None
 
     def notify(self) -> None:
         if self.worker is not None:
@@ -54,7 +56,10 @@ def messaging(
             slot_start=slot_start,
         )
 
-    return Messaging(composer, OutboxWorker(db, provider, clock, _settings(env)))
+    reports = None
+    if isinstance(provider, TwilioProvider) and provider.status_callback:
+        reports = DeliveryReports(provider.auth_token, provider.status_callback)
+    return Messaging(composer, OutboxWorker(db, provider, clock, _settings(env)), reports)
 
 
 def _settings(env: Mapping[str, str]) -> OutboxSettings:

@@ -9,6 +9,9 @@ not retried, except 429 (rate limited); 5xx, timeouts and refused connections ar
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -29,11 +32,15 @@ class TwilioProvider:
         sender: str,
         base_url: str = "https://api.twilio.com",
         session: aiohttp.ClientSession | None = None,
+        status_callback: str | None = None,
     ) -> None:
         self.account_sid = account_sid
+        self.auth_token = auth_token
         token = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self.headers = {"Authorization": f"Basic {token}"}
         self.sender = sender
+        # Where Twilio reports delivery (ivr/web/provider_hooks.py); None: messages stay "sent".
+        self.status_callback = status_callback
         self.url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._session = session
         self._own_session = session is None
@@ -44,6 +51,8 @@ class TwilioProvider:
             raise ProviderError("not a Dutch number", retryable=False)
         prefix = "whatsapp:" if channel == "whatsapp" else ""
         form = {"To": prefix + number, "From": prefix + self.sender, "Body": body}
+        if self.status_callback:
+            form["StatusCallback"] = self.status_callback
         session = self._session_now()
         try:
             async with session.post(
@@ -71,3 +80,21 @@ class TwilioProvider:
     async def close(self) -> None:
         if self._own_session and self._session is not None:
             await self._session.close()
+
+
+@dataclass(frozen=True)
+class DeliveryReports:
+    """How to check the provider's delivery reports: its auth token and the callback URL it was given."""
+
+    auth_token: str
+    url: str
+
+
+def valid_signature(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    """Twilio's request signature: base64(HMAC-SHA1(auth token, url + each param name and value, sorted)).
+
+    `url` is the callback URL as configured (what Twilio called), not what a proxy made of it.
+    """
+    payload = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature)

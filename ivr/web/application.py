@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ivr.web import actions, login, reports_page, screen, stream
+from ivr.web import actions, login, provider_hooks, reports_page, screen, stream
 from ivr.web.admin import add_admin_routes
 from ivr.web.api_v1 import add_api_routes, api_guard
 from ivr.web.auth import authenticate
@@ -43,6 +43,7 @@ def make_app(ctx: WebContext, *, tls: bool = False) -> web.Application:
     app.router.add_get("/api/rapport", reports_page.data)
     add_admin_routes(app)
     add_api_routes(app)
+    app.router.add_post(provider_hooks.TWILIO_STATUS_PATH, provider_hooks.twilio_status)
     app.router.add_get("/favicon.ico", _no_icon)
     app.router.add_static("/static", STATIC_DIR, show_index=False)
     return app

@@ -26,7 +26,8 @@ from storage.status import UserRole
 log = structlog.get_logger(__name__)
 
 SESSION_COOKIE = "terugbel_sessie"
-PUBLIC_PATHS = frozenset({"/login", "/favicon.ico"})
+# The provider's delivery reports carry its signature instead of a login (ivr/web/provider_hooks.py).
+PUBLIC_PATHS = frozenset({"/login", "/favicon.ico", "/hooks/twilio/status"})
 PUBLIC_PREFIXES = ("/static/",)
 ADMIN_PREFIXES = ("/beheer", "/api/beheer")
 SESSION: web.RequestKey[LiveSession] = web.RequestKey("session", LiveSession)

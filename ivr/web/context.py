@@ -16,6 +16,7 @@ from ivr.db.practice import PracticeRegistry
 from ivr.intake.service import IntakeService
 from ivr.live.notifier import Notifier
 from ivr.live.status import LiveStatus
+from ivr.messages.twilio_api import DeliveryReports
 from ivr.queue.headsets import HeadsetStates
 from ivr.settings import Settings
 
@@ -58,6 +59,8 @@ class WebContext:
     prompt_replaced: Callable[[str], None] = lambda name: None
     # Books, reads and cancels online requests (the intake API); None: the practice offers no callbacks.
     intake: IntakeService | None = None
+    # The message provider's delivery reports (ivr/web/provider_hooks.py); None: not configured.
+    delivery_reports: DeliveryReports | None = None
 
 
 def web_settings(settings: Settings) -> WebSettings:

@@ -196,7 +196,13 @@ async def test_twilio_gets_the_form_it_documents_and_its_errors_are_classified()
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", messages)
     async with TestServer(app) as server:
         base = str(server.make_url("")).rstrip("/")
-        provider = TwilioProvider(account_sid="AC1", auth_token="tok", sender="+3197010000000", base_url=base)
+        provider = TwilioProvider(
+            account_sid="AC1",
+            auth_token="tok",
+            sender="+3197010000000",
+            base_url=base,
+            status_callback="https://praktijk.example/hooks/twilio/status",
+        )
         try:
             assert await provider.send("sms", "0612000801", "hallo") == "SM1"
             assert await provider.send("whatsapp", "06-12000801", "hallo") == "SM2"
@@ -212,6 +218,7 @@ async def test_twilio_gets_the_form_it_documents_and_its_errors_are_classified()
         "To": "+31612000801",
         "From": "+3197010000000",
         "Body": "hallo",
+        "StatusCallback": "https://praktijk.example/hooks/twilio/status",
     }
     assert (seen[1]["To"], seen[1]["From"]) == ("whatsapp:+31612000801", "whatsapp:+3197010000000")
     dead = TwilioProvider(account_sid="AC1", auth_token="t", sender="+31970", base_url=base)
